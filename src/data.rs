@@ -1,0 +1,166 @@
+//! Data files: created by iobench, filled with the pattern, reused when size and seed match,
+//! and put in the requested page-cache state before a run.
+
+use crate::error::{Error, IoContext, Result};
+use crate::os;
+use crate::pattern::{self, PAGE};
+use crate::plan::CacheState;
+use crate::units::format_size;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+const CHUNK: usize = 1 << 20;
+
+/// A pattern-filled file of `size` bytes made with `seed`.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    pub path: PathBuf,
+    pub size: u64,
+    pub seed: u64,
+}
+
+impl DataFile {
+    /// The file for (size, seed) in `dir`: reused if it is intact, created otherwise.
+    /// Returns the file and whether it was created now.
+    pub fn prepare(dir: &Path, size: u64, seed: u64) -> Result<(DataFile, bool)> {
+        std::fs::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
+        let path = dir.join(format!("iobench-{}-{seed:x}.dat", format_size(size)));
+        let data = DataFile { path, size, seed };
+        if let Ok(meta) = std::fs::symlink_metadata(&data.path) {
+            if !meta.file_type().is_file() {
+                return Err(Error::Precondition(format!(
+                    "{} exists and is not a regular file; iobench only uses files it created: remove it or choose another --dir",
+                    data.path.display()
+                )));
+            }
+            match data.looks_intact(meta.len()) {
+                Ok(true) => return Ok((data, false)),
+                Ok(false) => {}
+                Err(_) => {
+                    return Err(Error::Precondition(format!(
+                        "{} exists and was not written by iobench; remove it or choose another --dir",
+                        data.path.display()
+                    )));
+                }
+            }
+        }
+        data.create()?;
+        Ok((data, true))
+    }
+
+    /// Ok(true): ours and complete; Ok(false): ours but stale (wrong size or damaged);
+    /// Err: not ours.
+    fn looks_intact(&self, len: u64) -> std::result::Result<bool, ()> {
+        let file = File::open(&self.path).map_err(|_| ())?;
+        let mut page = vec![0u8; PAGE as usize];
+        if file.read_exact_at(&mut page, 0).is_err() {
+            return Err(());
+        }
+        if pattern::verify(self.seed, 0, &page).is_err() {
+            return Err(());
+        }
+        if len != self.size {
+            return Ok(false);
+        }
+        let last = (self.size - 1) / PAGE * PAGE;
+        let tail = (self.size - last) as usize;
+        let mut buf = vec![0u8; tail - tail % 512];
+        Ok(file.read_exact_at(&mut buf, last).is_ok() && pattern::verify(self.seed, last, &buf).is_ok())
+    }
+
+    /// Writes the whole file under a temporary name and renames it into place, so a partial
+    /// file (disk full, interrupted) never passes for a complete one.
+    fn create(&self) -> Result<()> {
+        let tmp = self.path.with_extension("partial");
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)
+                .context(|| format!("cannot create {}", tmp.display()))?;
+            let mut buf = vec![0u8; CHUNK];
+            let mut offset = 0u64;
+            while offset < self.size {
+                let n = CHUNK.min((self.size - offset) as usize);
+                pattern::fill(self.seed, offset, &mut buf[..n]);
+                file.write_all(&buf[..n]).map_err(|e| self.write_error(e))?;
+                offset += n as u64;
+            }
+            file.sync_all().map_err(|e| self.write_error(e))?;
+            std::fs::rename(&tmp, &self.path).context(|| format!("cannot rename {} into place", tmp.display()))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn write_error(&self, e: std::io::Error) -> Error {
+        if e.raw_os_error() == Some(libc::ENOSPC) {
+            Error::Precondition(format!(
+                "disk full while creating {} ({}): the partial file was removed; use a smaller --size or another --dir",
+                self.path.display(),
+                format_size(self.size)
+            ))
+        } else {
+            Error::io(format!("cannot write {}", self.path.display()), e)
+        }
+    }
+
+    /// Puts the file in the requested cache state and returns its residency (0–1) afterwards.
+    pub fn set_cache_state(&self, state: CacheState) -> Result<f64> {
+        let file = File::open(&self.path).context(|| format!("cannot open {}", self.path.display()))?;
+        match state {
+            CacheState::AsIs => {}
+            CacheState::Warm => {
+                let mut buf = vec![0u8; CHUNK];
+                let mut offset = 0;
+                while offset < self.size {
+                    let n = file.read_at(&mut buf, offset).context(|| format!("cannot read {}", self.path.display()))?;
+                    if n == 0 {
+                        break;
+                    }
+                    offset += n as u64;
+                }
+            }
+            CacheState::Cold => {
+                // DONTNEED drops only clean pages, so write back first.
+                file.sync_all().context(|| format!("cannot fsync {}", self.path.display()))?;
+                os::fadvise(&file, libc::POSIX_FADV_DONTNEED)?;
+            }
+        }
+        let resident = os::residency(&file)?;
+        match state {
+            CacheState::Warm if resident < 0.99 => Err(Error::Precondition(format!(
+                "cache = warm: only {:.1}% of {} stayed in the page cache after reading it; free memory or use a smaller --size",
+                resident * 100.0,
+                self.path.display()
+            ))),
+            CacheState::Cold if resident > 0.01 => Err(Error::Precondition(format!(
+                "cache = cold: {:.1}% of {} is still cached after posix_fadvise(DONTNEED) (mapped by another process?); \
+                 stop that process or drop caches globally",
+                resident * 100.0,
+                self.path.display()
+            ))),
+            _ => Ok(resident),
+        }
+    }
+
+    /// Reads the whole file back and checks every sector against the pattern.
+    pub fn verify_all(&self) -> Result<()> {
+        let file = File::open(&self.path).context(|| format!("cannot open {}", self.path.display()))?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut offset = 0u64;
+        while offset < self.size {
+            let n = CHUNK.min((self.size - offset) as usize);
+            file.read_exact_at(&mut buf[..n], offset).context(|| format!("cannot read {}", self.path.display()))?;
+            pattern::verify(self.seed, offset, &buf[..n - n % 512])
+                .map_err(|m| Error::Verify(format!("{}: {m}", self.path.display())))?;
+            offset += n as u64;
+        }
+        Ok(())
+    }
+}

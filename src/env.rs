@@ -1,0 +1,68 @@
+//! The environment a result was measured in, captured once per invocation.
+
+use crate::os;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Environment {
+    pub iobench_version: String,
+    pub hostname: String,
+    pub kernel: String,
+    pub cpu_model: String,
+    pub cpus: u32,
+    pub memory_bytes: u64,
+    pub page_size_bytes: u64,
+    pub fs_type: String,
+    pub mount_options: String,
+    pub device: String,
+    pub thp_enabled: String,
+    pub thp_defrag: String,
+}
+
+fn read_trim(path: &str) -> String {
+    std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// The `[selected]` word of a sysfs choice file such as THP's `always [madvise] never`.
+pub fn selected(choices: &str) -> String {
+    choices
+        .split_whitespace()
+        .find(|w| w.starts_with('['))
+        .map(|w| w.trim_matches(|c| c == '[' || c == ']').to_string())
+        .unwrap_or_else(|| choices.to_string())
+}
+
+impl Environment {
+    /// Captures the machine and the filesystem holding `dir`.
+    pub fn capture(dir: &Path) -> Environment {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu_model = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()))
+            .unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory_bytes = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .unwrap_or(0);
+        let mount = os::mount_of(dir).or_else(|| os::mount_of(Path::new(".")));
+        Environment {
+            iobench_version: env!("CARGO_PKG_VERSION").to_string(),
+            hostname: read_trim("/proc/sys/kernel/hostname"),
+            kernel: read_trim("/proc/sys/kernel/osrelease"),
+            cpu_model,
+            cpus: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+            memory_bytes,
+            page_size_bytes: os::page_size() as u64,
+            fs_type: mount.as_ref().map(|m| m.fs_type.clone()).unwrap_or_default(),
+            mount_options: mount.as_ref().map(|m| m.options.clone()).unwrap_or_default(),
+            device: mount.as_ref().map(|m| m.device.clone()).unwrap_or_default(),
+            thp_enabled: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/enabled")),
+            thp_defrag: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/defrag")),
+        }
+    }
+}

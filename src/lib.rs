@@ -1,0 +1,23 @@
+//! iobench: one run loop, many ways to move bytes between a file and memory.
+//!
+//! Flow: `workload` (raw TOML/CLI) → `plan` (validated) → `session` (runs in order) →
+//! `run` (the loop, driving a `backend`) → `result` (JSON) → `report`.
+
+pub mod backend;
+pub mod buffers;
+pub mod data;
+pub mod env;
+pub mod error;
+pub mod offsets;
+pub mod os;
+pub mod pattern;
+pub mod plan;
+pub mod report;
+pub mod result;
+pub mod run;
+pub mod session;
+pub mod stats;
+pub mod units;
+pub mod workload;
+
+pub use error::{Error, Result};

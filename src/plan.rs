@@ -1,0 +1,347 @@
+//! Raw workloads become validated plans here; every check and its message lives in this file.
+//! Backends and the run loop only ever see a `Plan`.
+
+use crate::backend::BackendKind;
+use crate::error::{Error, Result};
+use crate::units::{parse_duration, parse_size};
+use crate::workload::RawWorkload;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+use toml::Value;
+
+/// Direction mix of the data operations, with fio's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rw {
+    Read,
+    Write,
+    Randread,
+    Randwrite,
+    Rw,
+    Randrw,
+}
+
+impl Rw {
+    pub const NAMES: [&'static str; 6] = ["read", "write", "randread", "randwrite", "rw", "randrw"];
+
+    pub fn is_random(self) -> bool {
+        matches!(self, Rw::Randread | Rw::Randwrite | Rw::Randrw)
+    }
+    pub fn has_writes(self) -> bool {
+        !matches!(self, Rw::Read | Rw::Randread)
+    }
+    pub fn has_reads(self) -> bool {
+        !matches!(self, Rw::Write | Rw::Randwrite)
+    }
+}
+
+/// How random offsets are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Distribution {
+    Uniform,
+    /// fio's `zipf:θ`: rank r has weight 1/r^θ; ranks are scattered over the file.
+    Zipf { theta: f64 },
+}
+
+/// When written data is made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Durability {
+    None,
+    Fsync { every: u32 },
+    Fdatasync { every: u32 },
+    /// The file is opened with O_DSYNC: every write is durable when it returns.
+    Odsync,
+    /// mmap only: `msync(MS_SYNC)` every N writes.
+    Msync { every: u32 },
+    /// mmap only: `msync(MS_ASYNC)` every N writes (a no-op on modern Linux, measured anyway).
+    MsyncAsync { every: u32 },
+}
+
+impl Durability {
+    /// Writes between two sync operations, if the policy issues sync operations.
+    pub fn every(self) -> Option<u32> {
+        match self {
+            Durability::Fsync { every }
+            | Durability::Fdatasync { every }
+            | Durability::Msync { every }
+            | Durability::MsyncAsync { every } => Some(every),
+            Durability::None | Durability::Odsync => None,
+        }
+    }
+}
+
+/// Page-cache state the file must be in when measurement starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheState {
+    /// The whole file is read first; at least 99% must be resident.
+    Warm,
+    /// fsync + `posix_fadvise(DONTNEED)`; at most 1% may stay resident.
+    Cold,
+    /// Left as the previous run left it.
+    AsIs,
+}
+
+/// A validated workload for one backend. Serialized into every result as `workload`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub name: String,
+    pub backend: BackendKind,
+    pub rw: Rw,
+    /// Percentage of reads for `rw` and `randrw`.
+    pub rwmixread_pct: u32,
+    pub bs_bytes: u64,
+    pub size_bytes: u64,
+    /// Measured time; the run ends at whichever of runtime and io_size comes first.
+    pub runtime_ns: Option<u64>,
+    /// Measured bytes per thread (fio's `io_size`).
+    pub io_size_bytes: Option<u64>,
+    pub ramp_ns: u64,
+    pub iodepth: u32,
+    pub threads: u32,
+    pub seed: u64,
+    pub distribution: Distribution,
+    pub durability: Durability,
+    pub cache: CacheState,
+    pub dir: PathBuf,
+    pub verify: bool,
+}
+
+pub const DEFAULT_DIR: &str = "iobench-data";
+const MAX_IODEPTH: i64 = 4096;
+const MAX_THREADS: i64 = 256;
+/// Verification works on 512-byte sectors, the smallest unit any backend moves.
+pub const SECTOR: u64 = 512;
+
+/// What the whole invocation looks like, for checks that depend on the other workloads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanContext {
+    /// The invocation mixes queue and sync backends: sync ones run at depth 1 with a note
+    /// instead of failing on `iodepth`.
+    pub mixed_backends: bool,
+}
+
+impl Plan {
+    pub fn runtime(&self) -> Option<Duration> {
+        self.runtime_ns.map(Duration::from_nanos)
+    }
+    pub fn ramp(&self) -> Duration {
+        Duration::from_nanos(self.ramp_ns)
+    }
+    pub fn blocks(&self) -> u64 {
+        self.size_bytes / self.bs_bytes
+    }
+
+    /// Validates one expanded workload. Returns the plan and notes for the user.
+    pub fn from_raw(raw: &RawWorkload, ctx: PlanContext) -> Result<(Plan, Vec<String>)> {
+        let mut notes = Vec::new();
+        let backend: BackendKind = raw.backend.as_deref().unwrap_or("buffered").parse()?;
+        let rw = match raw.rw.as_deref().unwrap_or("randread") {
+            "read" => Rw::Read,
+            "write" => Rw::Write,
+            "randread" => Rw::Randread,
+            "randwrite" => Rw::Randwrite,
+            "rw" | "readwrite" => Rw::Rw,
+            "randrw" => Rw::Randrw,
+            other => {
+                return Err(Error::invalid(
+                    "rw",
+                    format!("unknown pattern '{other}' (expected one of {})", Rw::NAMES.join(", ")),
+                ));
+            }
+        };
+        let rwmixread_pct = match raw.rwmixread {
+            None => match rw {
+                Rw::Rw | Rw::Randrw => 50,
+                Rw::Read | Rw::Randread => 100,
+                Rw::Write | Rw::Randwrite => 0,
+            },
+            Some(p) if !(0..=100).contains(&p) => {
+                return Err(Error::invalid("rwmixread", format!("{p} is not a percentage from 0 to 100")));
+            }
+            Some(_) if !matches!(rw, Rw::Rw | Rw::Randrw) => {
+                return Err(Error::invalid("rwmixread", "applies only to rw = \"rw\" or \"randrw\""));
+            }
+            Some(p) => p as u32,
+        };
+        let bs = size_value("bs", raw.bs.as_ref(), 4096)?;
+        let size = size_value("size", raw.size.as_ref(), 256 << 20)?;
+        if bs == 0 {
+            return Err(Error::invalid("bs", "must be greater than 0"));
+        }
+        if bs % SECTOR != 0 {
+            return Err(Error::invalid("bs", format!("{bs} is not a multiple of 512 bytes")));
+        }
+        if size < bs {
+            return Err(Error::invalid("size", format!("{size} bytes is smaller than the block size bs = {bs}")));
+        }
+        let runtime = opt_duration("runtime", raw.runtime.as_ref())?;
+        let io_size = match raw.io_size.as_ref() {
+            None => None,
+            Some(v) => Some(size_value("io_size", Some(v), 0)?),
+        };
+        if io_size == Some(0) {
+            return Err(Error::invalid("io_size", "must be greater than 0"));
+        }
+        if let Some(n) = io_size
+            && n < bs
+        {
+            return Err(Error::invalid("io_size", format!("{n} bytes is less than one block (bs = {bs})")));
+        }
+        let runtime = match (runtime, io_size) {
+            (Some(d), _) if d.is_zero() => {
+                return Err(Error::invalid("runtime", "must be greater than 0 (for example 5s)"));
+            }
+            (None, None) => Some(Duration::from_secs(5)),
+            (r, _) => r,
+        };
+        let ramp = opt_duration("ramp_time", raw.ramp_time.as_ref())?.unwrap_or_default();
+        let threads = int_in("threads", raw.threads, 1, 1, MAX_THREADS)? as u32;
+        let mut iodepth = int_in("iodepth", raw.iodepth, 1, 1, MAX_IODEPTH)? as u32;
+        if iodepth > 1 && !backend.is_queue() {
+            if ctx.mixed_backends {
+                notes.push(format!("{backend} is synchronous: it ran at iodepth 1 (use threads for concurrency)"));
+                iodepth = 1;
+            } else {
+                return Err(Error::invalid(
+                    "iodepth",
+                    format!(
+                        "{backend} completes each operation before the next, so iodepth {iodepth} cannot apply; \
+                         use --threads {iodepth} for concurrency, or a queue backend (uring, uring-direct, tokio, tokio-pread)"
+                    ),
+                ));
+            }
+        }
+        let seed = match raw.seed {
+            Some(s) if s < 0 => return Err(Error::invalid("seed", "must not be negative")),
+            Some(s) => s as u64,
+            None => 0x10be_c4,
+        };
+        let distribution = parse_distribution(raw.random_distribution.as_deref())?;
+        if matches!(distribution, Distribution::Zipf { .. }) && !rw.is_random() {
+            return Err(Error::invalid("random_distribution", "applies only to random patterns (randread, randwrite, randrw)"));
+        }
+        let durability = parse_durability(raw.durability.as_deref())?;
+        if durability != Durability::None && !rw.has_writes() {
+            return Err(Error::invalid("durability", format!("applies only to patterns with writes, not rw = {}", raw.rw.as_deref().unwrap_or("randread"))));
+        }
+        match (durability, backend) {
+            (Durability::Msync { .. } | Durability::MsyncAsync { .. }, b) if b != BackendKind::Mmap => {
+                return Err(Error::invalid("durability", format!("msync applies only to the mmap backend, not {b}; use fsync:N or fdatasync:N")));
+            }
+            (Durability::Fsync { .. } | Durability::Fdatasync { .. } | Durability::Odsync, BackendKind::Mmap) => {
+                return Err(Error::invalid("durability", "the mmap backend makes writes durable with msync:N or msync-async:N"));
+            }
+            _ => {}
+        }
+        let cache = match raw.cache.as_deref().unwrap_or("warm") {
+            "warm" => CacheState::Warm,
+            "cold" => CacheState::Cold,
+            "as-is" | "asis" => CacheState::AsIs,
+            other => return Err(Error::invalid("cache", format!("unknown state '{other}' (expected warm, cold or as-is)"))),
+        };
+        if cache == CacheState::Warm && backend.is_direct() {
+            notes.push(format!("{backend} bypasses the page cache: cache = warm only affects other backends"));
+        }
+        let dir = PathBuf::from(raw.dir.as_deref().unwrap_or(DEFAULT_DIR));
+        let plan = Plan {
+            name: raw.name.clone().unwrap_or_default(),
+            backend,
+            rw,
+            rwmixread_pct,
+            bs_bytes: bs,
+            size_bytes: size,
+            runtime_ns: runtime.map(|d| d.as_nanos() as u64),
+            io_size_bytes: io_size,
+            ramp_ns: ramp.as_nanos() as u64,
+            iodepth,
+            threads,
+            seed,
+            distribution,
+            durability,
+            cache,
+            dir,
+            verify: raw.verify.unwrap_or(false),
+        };
+        Ok((plan, notes))
+    }
+}
+
+fn size_value(key: &str, value: Option<&Value>, default: u64) -> Result<u64> {
+    match value {
+        None => Ok(default),
+        Some(Value::Integer(n)) if *n < 0 => Err(Error::invalid(key, format!("{n} is negative; sizes are positive (examples: 4k, 1m)"))),
+        Some(Value::Integer(n)) => Ok(*n as u64),
+        Some(Value::String(s)) => parse_size(s).map_err(|m| Error::invalid(key, m)),
+        Some(v) => Err(Error::invalid(key, format!("{v} is not a size (examples: 4096, \"4k\", \"1m\")"))),
+    }
+}
+
+fn opt_duration(key: &str, value: Option<&Value>) -> Result<Option<Duration>> {
+    match value {
+        None => Ok(None),
+        Some(Value::Integer(n)) if *n < 0 => Err(Error::invalid(key, format!("{n} is negative"))),
+        Some(Value::Integer(n)) => Ok(Some(Duration::from_secs(*n as u64))),
+        Some(Value::String(s)) => parse_duration(s).map(Some).map_err(|m| Error::invalid(key, m)),
+        Some(v) => Err(Error::invalid(key, format!("{v} is not a duration (examples: \"500ms\", \"5s\")"))),
+    }
+}
+
+fn int_in(key: &str, value: Option<i64>, default: i64, min: i64, max: i64) -> Result<i64> {
+    let v = value.unwrap_or(default);
+    if v < min || v > max {
+        return Err(Error::invalid(key, format!("{v} is out of range ({min} to {max})")));
+    }
+    Ok(v)
+}
+
+fn parse_distribution(text: Option<&str>) -> Result<Distribution> {
+    let key = "random_distribution";
+    match text {
+        None | Some("random") | Some("uniform") => Ok(Distribution::Uniform),
+        Some(s) if s.starts_with("zipf:") => {
+            let theta: f64 = s[5..]
+                .parse()
+                .map_err(|_| Error::invalid(key, format!("'{}' is not a number in '{s}' (example: zipf:1.2)", &s[5..])))?;
+            if !theta.is_finite() || theta <= 0.0 || theta > 100.0 {
+                return Err(Error::invalid(key, format!("zipf θ must be greater than 0 (and at most 100), not {theta}")));
+            }
+            Ok(Distribution::Zipf { theta })
+        }
+        Some(s) => Err(Error::invalid(key, format!("unknown distribution '{s}' (expected uniform or zipf:θ, e.g. zipf:1.2)"))),
+    }
+}
+
+fn parse_durability(text: Option<&str>) -> Result<Durability> {
+    let key = "durability";
+    let Some(text) = text else { return Ok(Durability::None) };
+    let (kind, every) = match text.split_once(':') {
+        Some((k, n)) => {
+            let n: u32 = n
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| Error::invalid(key, format!("'{n}' in '{text}' is not a positive count of writes")))?;
+            (k, Some(n))
+        }
+        None => (text, None),
+    };
+    let every = every.unwrap_or(1);
+    Ok(match kind {
+        "none" => Durability::None,
+        "fsync" => Durability::Fsync { every },
+        "fdatasync" => Durability::Fdatasync { every },
+        "odsync" | "dsync" => Durability::Odsync,
+        "msync" => Durability::Msync { every },
+        "msync-async" => Durability::MsyncAsync { every },
+        _ => {
+            return Err(Error::invalid(
+                key,
+                format!("unknown policy '{text}' (expected none, fsync:N, fdatasync:N, odsync, msync:N or msync-async:N)"),
+            ));
+        }
+    })
+}

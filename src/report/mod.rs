@@ -1,0 +1,3 @@
+//! Turning results into things people read: the terminal table (and, later, reports and plots).
+
+pub mod table;

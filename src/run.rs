@@ -1,0 +1,330 @@
+//! The one run loop. Every backend is driven here: the loop draws offsets, prepares write
+//! buffers, keeps `iodepth` operations in flight, timestamps each operation, consumes and
+//! verifies what reads delivered, issues sync operations by the durability policy, and records
+//! latencies. Backends only move bytes.
+//!
+//! Latency of an operation: from just before it is handed to the backend (`submit`) to just
+//! after its completion was observed (`reap`) and, for reads, its bytes consumed. Consuming is
+//! inside the timed region because for mmap that is when the page faults happen.
+
+use crate::backend::{self, Backend, Completion, Op, OpKind};
+use crate::buffers::BufferPool;
+use crate::data::DataFile;
+use crate::error::{Error, Result};
+use crate::offsets::OpStream;
+use crate::os::Usage;
+use crate::pattern::{self, WriteTemplate};
+use crate::plan::Plan;
+use crate::result::{CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};
+use crate::stats::{self, Hist, SeriesRecorder};
+use std::hint::black_box;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set by a signal handler (or a failing worker) to end every run at the next operation.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Interval of the time series kept in every result.
+pub const DEFAULT_SERIES_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What one worker measured.
+struct WorkerStats {
+    read_ops: u64,
+    write_ops: u64,
+    bytes: u64,
+    runtime_ns: u64,
+    series: SeriesRecorder,
+    sync_hist: Hist,
+    verified_blocks: u64,
+}
+
+/// Prepares the file, runs `plan` on its backend, and returns the result. A backend that
+/// cannot run here comes back as a skipped result, not an error.
+pub fn execute(plan: &Plan, notes: Vec<String>) -> Result<RunResult> {
+    execute_with(plan, notes, DEFAULT_SERIES_INTERVAL)
+}
+
+pub fn execute_with(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
+    match measure(plan, series_interval) {
+        Ok(measured) => Ok(RunResult {
+            workload: plan.clone(),
+            backend: plan.backend.to_string(),
+            status: RunStatus::Ok,
+            reason: None,
+            notes,
+            measured: Some(measured),
+        }),
+        Err(Error::Unsupported { reason, .. }) => Ok(RunResult {
+            workload: plan.clone(),
+            backend: plan.backend.to_string(),
+            status: RunStatus::Skipped,
+            reason: Some(reason),
+            notes,
+            measured: None,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+fn measure(plan: &Plan, series_interval: Duration) -> Result<Measured> {
+    let (data, _created) = DataFile::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
+    let align = backend::required_alignment(plan, &data)?;
+    let resident = data.set_cache_state(plan.cache)?;
+    let mut backends = backend::open(plan, &data)?;
+    let mut pools = (0..plan.threads)
+        .map(|_| BufferPool::new(plan.iodepth as usize, plan.bs_bytes as usize, align as usize))
+        .collect::<Result<Vec<_>>>()?;
+
+    let barrier = Barrier::new(plan.threads as usize + 1);
+    let failed = AtomicBool::new(false);
+    let interval_ns = series_interval.as_nanos() as u64;
+    let (outcomes, usage) = std::thread::scope(|scope| {
+        let handles: Vec<_> = backends
+            .iter_mut()
+            .zip(pools.iter_mut())
+            .enumerate()
+            .map(|(i, (b, pool))| {
+                let (data, barrier, failed) = (&data, &barrier, &failed);
+                scope.spawn(move || {
+                    let r = worker(plan, i as u32, b.as_mut(), pool, data, barrier, failed, interval_ns);
+                    if r.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    r
+                })
+            })
+            .collect();
+        barrier.wait();
+        std::thread::sleep(plan.ramp());
+        let before = Usage::process();
+        let outcomes: Vec<Result<WorkerStats>> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Precondition("a worker thread panicked".into()))))
+            .collect();
+        (outcomes, Usage::process().since(&before))
+    });
+    let workers = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+    if STOP.load(Ordering::Relaxed) {
+        return Err(Error::Precondition("interrupted".into()));
+    }
+
+    let (final_sync_ns, flush) = if plan.rw.has_writes() {
+        let t = Instant::now();
+        let r = backends[0].flush();
+        (Some(t.elapsed().as_nanos() as u64), r)
+    } else {
+        (None, Ok(()))
+    };
+    flush?;
+    drop(backends);
+    Ok(assemble(&workers, usage, resident, final_sync_ns, interval_ns))
+}
+
+fn assemble(
+    workers: &[WorkerStats],
+    usage: Usage,
+    resident: f64,
+    final_sync_ns: Option<u64>,
+    interval_ns: u64,
+) -> Measured {
+    let mut hist = stats::new_hist();
+    let mut sync_hist = stats::new_hist();
+    for w in workers {
+        stats::merge(&mut hist, &w.series.total);
+        stats::merge(&mut sync_hist, &w.sync_hist);
+    }
+    let read_ops: u64 = workers.iter().map(|w| w.read_ops).sum();
+    let write_ops: u64 = workers.iter().map(|w| w.write_ops).sum();
+    let ops = read_ops + write_ops;
+    let bytes: u64 = workers.iter().map(|w| w.bytes).sum();
+    let runtime_ns = workers.iter().map(|w| w.runtime_ns).max().unwrap_or(0).max(1);
+    let secs = runtime_ns as f64 / 1e9;
+    let per_thread = workers
+        .iter()
+        .map(|w| ThreadFigures {
+            ops: w.read_ops + w.write_ops,
+            bytes: w.bytes,
+            runtime_ns: w.runtime_ns,
+            iops: (w.read_ops + w.write_ops) as f64 / (w.runtime_ns.max(1) as f64 / 1e9),
+            latency_ns: stats::summarize(&w.series.total),
+        })
+        .collect();
+    let series_parts: Vec<&SeriesRecorder> = workers.iter().map(|w| &w.series).collect();
+    Measured {
+        ops,
+        read_ops,
+        write_ops,
+        bytes,
+        runtime_ns,
+        iops: ops as f64 / secs,
+        bw_bytes_per_s: bytes as f64 / secs,
+        latency_ns: stats::summarize(&hist),
+        latency_histogram: stats::encode(&hist),
+        sync: (!sync_hist.is_empty()).then(|| SyncStats {
+            ops: sync_hist.len(),
+            latency_ns: stats::summarize(&sync_hist),
+            latency_histogram: stats::encode(&sync_hist),
+        }),
+        final_sync_ns,
+        durable_bw_bytes_per_s: final_sync_ns.map(|f| bytes as f64 / ((runtime_ns + f) as f64 / 1e9)),
+        cpu: Cpu { user_s: usage.user_ns as f64 / 1e9, sys_s: usage.sys_ns as f64 / 1e9 },
+        faults: Faults { minor: usage.minor_faults, major: usage.major_faults },
+        ctx_switches: usage.vol_ctx_switches + usage.invol_ctx_switches,
+        cache: CacheEvidence { resident_before_pct: resident * 100.0 },
+        verified_blocks: workers.iter().map(|w| w.verified_blocks).sum(),
+        per_thread,
+        series: Series { interval_ns, points: stats::series::merge_series(interval_ns, &series_parts) },
+    }
+}
+
+/// One worker: the loop itself.
+#[allow(clippy::too_many_arguments)]
+fn worker(
+    plan: &Plan,
+    index: u32,
+    backend: &mut dyn Backend,
+    pool: &mut BufferPool,
+    data: &DataFile,
+    barrier: &Barrier,
+    failed: &AtomicBool,
+    interval_ns: u64,
+) -> Result<WorkerStats> {
+    let depth = plan.iodepth as usize;
+    let sync_slot = depth as u32;
+    let bs = plan.bs_bytes as usize;
+    let mut stream = OpStream::new(plan, index, plan.threads);
+    let template = WriteTemplate::new(plan.seed);
+    let mut free: Vec<u32> = (0..depth as u32).rev().collect();
+    let mut ops = vec![Op { kind: OpKind::Read, offset: 0, len: bs as u32, slot: 0 }; depth + 1];
+    let mut started = vec![Instant::now(); depth + 1];
+    let mut phase: Vec<Option<u64>> = vec![None; depth];
+    let mut done: Vec<Completion> = Vec::with_capacity(depth);
+    let sync_every = plan.durability.every();
+    let op_limit = plan.io_size_bytes.map(|b| b / plan.bs_bytes);
+
+    let mut st = WorkerStats {
+        read_ops: 0,
+        write_ops: 0,
+        bytes: 0,
+        runtime_ns: 0,
+        series: SeriesRecorder::new(interval_ns),
+        sync_hist: stats::new_hist(),
+        verified_blocks: 0,
+    };
+    let mut inflight = 0usize;
+    let mut writes_since_sync = 0u32;
+    let mut sync_due = false;
+    let mut stopping = false;
+    let mut checksum = 0u64;
+    let mut last_end = None;
+    let mut measured_ops = 0u64;
+
+    barrier.wait();
+    let begin = Instant::now();
+    let measure_from = begin + plan.ramp();
+    let deadline = plan.runtime().map(|r| measure_from + r);
+    let mut measuring = plan.ramp_ns == 0;
+    st.series = SeriesRecorder::new(interval_ns);
+
+    loop {
+        // Keep the queue full unless a sync must go out alone or the run is ending.
+        while !stopping && !sync_due {
+            let Some(slot) = free.pop() else { break };
+            let (kind, offset) = stream.next();
+            let op = Op { kind, offset, len: bs as u32, slot };
+            if kind == OpKind::Write {
+                template.prepare(offset, &mut pool.slot_mut(slot)[..bs], &mut phase[slot as usize]);
+                if let Some(n) = sync_every {
+                    writes_since_sync += 1;
+                    if writes_since_sync >= n {
+                        writes_since_sync = 0;
+                        sync_due = true;
+                    }
+                }
+            }
+            ops[slot as usize] = op;
+            started[slot as usize] = Instant::now();
+            backend.submit(op, pool.slot_mut(slot))?;
+            inflight += 1;
+            if let Some(limit) = op_limit
+                && measuring
+                && measured_ops + inflight as u64 >= limit
+            {
+                stopping = true;
+            }
+        }
+        if sync_due && inflight == 0 {
+            sync_due = false;
+            if !stopping {
+                let op = Op { kind: OpKind::Sync, offset: 0, len: 0, slot: sync_slot };
+                ops[depth] = op;
+                started[depth] = Instant::now();
+                backend.submit(op, &mut [])?;
+                inflight += 1;
+            }
+        }
+        if inflight == 0 {
+            break;
+        }
+
+        backend.reap(1, &mut done)?;
+        let mut now = None;
+        for c in done.drain(..) {
+            let op = ops[c.slot as usize];
+            backend::check_completion(&op, c.result, data)?;
+            if op.kind == OpKind::Read {
+                checksum = checksum.wrapping_add(pattern::consume(backend.view(&op, pool.slot(c.slot))));
+            }
+            let end = Instant::now();
+            now = Some(end);
+            inflight -= 1;
+            let latency = end.duration_since(started[c.slot as usize]).as_nanos() as u64;
+            if !measuring && end >= measure_from {
+                measuring = true;
+            }
+            if op.kind == OpKind::Sync {
+                if measuring {
+                    st.sync_hist.saturating_record(latency);
+                }
+                continue;
+            }
+            free.push(c.slot);
+            if measuring {
+                let t = end.duration_since(measure_from).as_nanos() as u64;
+                st.series.record(t, latency, op.len as u64);
+                measured_ops += 1;
+                st.bytes += op.len as u64;
+                if op.kind == OpKind::Read {
+                    st.read_ops += 1;
+                } else {
+                    st.write_ops += 1;
+                }
+                last_end = Some(end);
+            }
+            if plan.verify && op.kind == OpKind::Read {
+                pattern::verify(plan.seed, op.offset, backend.view(&op, pool.slot(c.slot)))
+                    .map_err(|m| Error::Verify(format!("{}: {m}", data.path.display())))?;
+                st.verified_blocks += 1;
+            }
+        }
+        if !stopping {
+            // Reuse the last completion's timestamp: no extra clock read per operation.
+            let now = now.unwrap_or_else(Instant::now);
+            stopping = deadline.is_some_and(|d| now >= d)
+                || op_limit.is_some_and(|l| measured_ops >= l)
+                || STOP.load(Ordering::Relaxed)
+                || failed.load(Ordering::Relaxed);
+        }
+    }
+    black_box(checksum);
+    st.series.finish();
+    st.runtime_ns = last_end.map(|e| e.duration_since(measure_from).as_nanos() as u64).unwrap_or(0);
+    if measured_ops == 0 && !STOP.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {
+        return Err(Error::Precondition(format!(
+            "no operation completed in the measured interval of {} (runtime shorter than one operation?)",
+            plan.backend
+        )));
+    }
+    Ok(st)
+}
