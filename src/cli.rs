@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a suite file, or the workload the flags describe, on one or more backends
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the backends and shipped suites
     List,
     /// Print the environment results are measured in

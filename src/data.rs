@@ -119,7 +119,8 @@ impl DataFile {
                 let mut buf = vec![0u8; CHUNK];
                 let mut offset = 0;
                 while offset < self.size {
-                    let n = file.read_at(&mut buf, offset).context(|| format!("cannot read {}", self.path.display()))?;
+                    let n =
+                        file.read_at(&mut buf, offset).context(|| format!("cannot read {}", self.path.display()))?;
                     if n == 0 {
                         break;
                     }

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::List => {
             println!("Backends:");
             for k in BackendKind::ALL {
@@ -51,7 +51,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let overrides = args.workload.overrides();
     let suite = match &args.suite {
         Some(path) => Suite::load(path)?,
-        None if overrides.is_empty() => Suite::parse("quick", QUICK_SUITE).map_err(|m| anyhow::anyhow!("quick suite: {m}"))?,
+        None if overrides.is_empty() => {
+            Suite::parse("quick", QUICK_SUITE).map_err(|m| anyhow::anyhow!("quick suite: {m}"))?
+        }
         None => Suite::single("cli"),
     };
     let output = args.output.clone().unwrap_or_else(|| default_output(&suite.name));

@@ -43,7 +43,7 @@ impl OpStream {
 
     /// The next operation's direction and offset.
     #[inline]
-    pub fn next(&mut self) -> (OpKind, u64) {
+    pub fn next_op(&mut self) -> (OpKind, u64) {
         let kind = match self.read_pct {
             100 => OpKind::Read,
             0 => OpKind::Write,
@@ -91,11 +91,11 @@ mod tests {
     fn sequential_wraps_and_workers_start_apart() {
         let p = plan("read", None);
         let mut s = OpStream::new(&p, 1, 2);
-        assert_eq!(s.next().1, 128 * 4096);
+        assert_eq!(s.next_op().1, 128 * 4096);
         for _ in 0..127 {
-            s.next();
+            s.next_op();
         }
-        assert_eq!(s.next().1, 0, "wraps to the start of the file");
+        assert_eq!(s.next_op().1, 0, "wraps to the start of the file");
     }
 
     #[test]
@@ -105,7 +105,7 @@ mod tests {
             let mut s = OpStream::new(&p, 0, 1);
             let mut seen = std::collections::HashSet::new();
             for _ in 0..10_000 {
-                let (k, off) = s.next();
+                let (k, off) = s.next_op();
                 assert_eq!(k, OpKind::Read);
                 assert!(off % 4096 == 0 && off + 4096 <= 1 << 20);
                 seen.insert(off);
@@ -119,7 +119,7 @@ mod tests {
         let raw = RawWorkload { rw: Some("randrw".into()), rwmixread: Some(70), ..Default::default() };
         let p = Plan::from_raw(&raw, PlanContext::default()).unwrap().0;
         let mut s = OpStream::new(&p, 0, 1);
-        let reads = (0..10_000).filter(|_| s.next().0 == OpKind::Read).count();
+        let reads = (0..10_000).filter(|_| s.next_op().0 == OpKind::Read).count();
         assert!((6500..7500).contains(&reads), "{reads}");
     }
 }

@@ -41,7 +41,7 @@ pub fn fill(seed: u64, file_offset: u64, buf: &mut [u8]) {
 }
 
 fn fill_generation(seed: u64, file_offset: u64, generation: u64, buf: &mut [u8]) {
-    debug_assert!(file_offset % 8 == 0 && buf.len() % 8 == 0);
+    debug_assert!(file_offset.is_multiple_of(8) && buf.len().is_multiple_of(8));
     for (i, chunk) in buf.chunks_exact_mut(8).enumerate() {
         let pos = file_offset + 8 * i as u64;
         let page = pos - pos % PAGE;
@@ -53,7 +53,7 @@ fn fill_generation(seed: u64, file_offset: u64, generation: u64, buf: &mut [u8])
 /// Checks `buf`, read from `file_offset`, sector by sector against both generations.
 /// Returns the file offset and a description of the first mismatch.
 pub fn verify(seed: u64, file_offset: u64, buf: &[u8]) -> Result<(), String> {
-    debug_assert!(file_offset % SECTOR == 0 && buf.len() as u64 % SECTOR == 0);
+    debug_assert!(file_offset.is_multiple_of(SECTOR) && (buf.len() as u64).is_multiple_of(SECTOR));
     for (s, sector) in buf.chunks_exact(SECTOR as usize).enumerate() {
         let sector_offset = file_offset + s as u64 * SECTOR;
         let page = sector_offset - sector_offset % PAGE;
@@ -155,7 +155,7 @@ mod tests {
         assert!(verify(7, 4096, &buf).is_err(), "another offset must not verify");
         buf[5000] ^= 1;
         let err = verify(7, 8192, &buf).unwrap_err();
-        assert!(err.starts_with("mismatch at file offset 13000"), "{err}");
+        assert!(err.starts_with("mismatch at file offset 13192"), "{err}");
     }
 
     #[test]

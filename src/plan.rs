@@ -42,7 +42,9 @@ impl Rw {
 pub enum Distribution {
     Uniform,
     /// fio's `zipf:θ`: rank r has weight 1/r^θ; ranks are scattered over the file.
-    Zipf { theta: f64 },
+    Zipf {
+        theta: f64,
+    },
 }
 
 /// When written data is made durable.
@@ -50,14 +52,22 @@ pub enum Distribution {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Durability {
     None,
-    Fsync { every: u32 },
-    Fdatasync { every: u32 },
+    Fsync {
+        every: u32,
+    },
+    Fdatasync {
+        every: u32,
+    },
     /// The file is opened with O_DSYNC: every write is durable when it returns.
     Odsync,
     /// mmap only: `msync(MS_SYNC)` every N writes.
-    Msync { every: u32 },
+    Msync {
+        every: u32,
+    },
     /// mmap only: `msync(MS_ASYNC)` every N writes (a no-op on modern Linux, measured anyway).
-    MsyncAsync { every: u32 },
+    MsyncAsync {
+        every: u32,
+    },
 }
 
 impl Durability {
@@ -218,22 +228,34 @@ impl Plan {
         let seed = match raw.seed {
             Some(s) if s < 0 => return Err(Error::invalid("seed", "must not be negative")),
             Some(s) => s as u64,
-            None => 0x10be_c4,
+            None => 0x0010_bec4,
         };
         let distribution = parse_distribution(raw.random_distribution.as_deref())?;
         if matches!(distribution, Distribution::Zipf { .. }) && !rw.is_random() {
-            return Err(Error::invalid("random_distribution", "applies only to random patterns (randread, randwrite, randrw)"));
+            return Err(Error::invalid(
+                "random_distribution",
+                "applies only to random patterns (randread, randwrite, randrw)",
+            ));
         }
         let durability = parse_durability(raw.durability.as_deref())?;
         if durability != Durability::None && !rw.has_writes() {
-            return Err(Error::invalid("durability", format!("applies only to patterns with writes, not rw = {}", raw.rw.as_deref().unwrap_or("randread"))));
+            return Err(Error::invalid(
+                "durability",
+                format!("applies only to patterns with writes, not rw = {}", raw.rw.as_deref().unwrap_or("randread")),
+            ));
         }
         match (durability, backend) {
             (Durability::Msync { .. } | Durability::MsyncAsync { .. }, b) if b != BackendKind::Mmap => {
-                return Err(Error::invalid("durability", format!("msync applies only to the mmap backend, not {b}; use fsync:N or fdatasync:N")));
+                return Err(Error::invalid(
+                    "durability",
+                    format!("msync applies only to the mmap backend, not {b}; use fsync:N or fdatasync:N"),
+                ));
             }
             (Durability::Fsync { .. } | Durability::Fdatasync { .. } | Durability::Odsync, BackendKind::Mmap) => {
-                return Err(Error::invalid("durability", "the mmap backend makes writes durable with msync:N or msync-async:N"));
+                return Err(Error::invalid(
+                    "durability",
+                    "the mmap backend makes writes durable with msync:N or msync-async:N",
+                ));
             }
             _ => {}
         }
@@ -241,10 +263,17 @@ impl Plan {
             "warm" => CacheState::Warm,
             "cold" => CacheState::Cold,
             "as-is" | "asis" => CacheState::AsIs,
-            other => return Err(Error::invalid("cache", format!("unknown state '{other}' (expected warm, cold or as-is)"))),
+            other => {
+                return Err(Error::invalid("cache", format!("unknown state '{other}' (expected warm, cold or as-is)")));
+            }
         };
         if cache == CacheState::Warm && backend.is_direct() {
             notes.push(format!("{backend} bypasses the page cache: cache = warm only affects other backends"));
+        }
+        let mut verify = raw.verify.unwrap_or(false);
+        if verify && backend == BackendKind::Null {
+            notes.push("null moves no data: there is nothing to verify".into());
+            verify = false;
         }
         let dir = PathBuf::from(raw.dir.as_deref().unwrap_or(DEFAULT_DIR));
         let plan = Plan {
@@ -264,7 +293,7 @@ impl Plan {
             durability,
             cache,
             dir,
-            verify: raw.verify.unwrap_or(false),
+            verify,
         };
         Ok((plan, notes))
     }
@@ -273,7 +302,9 @@ impl Plan {
 fn size_value(key: &str, value: Option<&Value>, default: u64) -> Result<u64> {
     match value {
         None => Ok(default),
-        Some(Value::Integer(n)) if *n < 0 => Err(Error::invalid(key, format!("{n} is negative; sizes are positive (examples: 4k, 1m)"))),
+        Some(Value::Integer(n)) if *n < 0 => {
+            Err(Error::invalid(key, format!("{n} is negative; sizes are positive (examples: 4k, 1m)")))
+        }
         Some(Value::Integer(n)) => Ok(*n as u64),
         Some(Value::String(s)) => parse_size(s).map_err(|m| Error::invalid(key, m)),
         Some(v) => Err(Error::invalid(key, format!("{v} is not a size (examples: 4096, \"4k\", \"1m\")"))),
@@ -303,15 +334,20 @@ fn parse_distribution(text: Option<&str>) -> Result<Distribution> {
     match text {
         None | Some("random") | Some("uniform") => Ok(Distribution::Uniform),
         Some(s) if s.starts_with("zipf:") => {
-            let theta: f64 = s[5..]
-                .parse()
-                .map_err(|_| Error::invalid(key, format!("'{}' is not a number in '{s}' (example: zipf:1.2)", &s[5..])))?;
+            let theta: f64 = s[5..].parse().map_err(|_| {
+                Error::invalid(key, format!("'{}' is not a number in '{s}' (example: zipf:1.2)", &s[5..]))
+            })?;
             if !theta.is_finite() || theta <= 0.0 || theta > 100.0 {
-                return Err(Error::invalid(key, format!("zipf θ must be greater than 0 (and at most 100), not {theta}")));
+                return Err(Error::invalid(
+                    key,
+                    format!("zipf θ must be greater than 0 (and at most 100), not {theta}"),
+                ));
             }
             Ok(Distribution::Zipf { theta })
         }
-        Some(s) => Err(Error::invalid(key, format!("unknown distribution '{s}' (expected uniform or zipf:θ, e.g. zipf:1.2)"))),
+        Some(s) => {
+            Err(Error::invalid(key, format!("unknown distribution '{s}' (expected uniform or zipf:θ, e.g. zipf:1.2)")))
+        }
     }
 }
 
@@ -320,11 +356,10 @@ fn parse_durability(text: Option<&str>) -> Result<Durability> {
     let Some(text) = text else { return Ok(Durability::None) };
     let (kind, every) = match text.split_once(':') {
         Some((k, n)) => {
-            let n: u32 = n
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| Error::invalid(key, format!("'{n}' in '{text}' is not a positive count of writes")))?;
+            let n: u32 =
+                n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    Error::invalid(key, format!("'{n}' in '{text}' is not a positive count of writes"))
+                })?;
             (k, Some(n))
         }
         None => (text, None),
@@ -340,7 +375,9 @@ fn parse_durability(text: Option<&str>) -> Result<Durability> {
         _ => {
             return Err(Error::invalid(
                 key,
-                format!("unknown policy '{text}' (expected none, fsync:N, fdatasync:N, odsync, msync:N or msync-async:N)"),
+                format!(
+                    "unknown policy '{text}' (expected none, fsync:N, fdatasync:N, odsync, msync:N or msync-async:N)"
+                ),
             ));
         }
     })

@@ -149,11 +149,12 @@ impl Results {
     pub fn read(path: &Path) -> Result<Results> {
         let bad = |message: String| Error::invalid(path.display().to_string(), message);
         let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| bad(format!("is not JSON ({e}); was the file cut short?")))?;
-        let version = value.get("schema_version").and_then(|v| v.as_u64()).ok_or_else(|| {
-            bad("is not an iobench results file (no schema_version)".into())
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("is not JSON ({e}); was the file cut short?")))?;
+        let version = value
+            .get("schema_version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| bad("is not an iobench results file (no schema_version)".into()))?;
         if version > SCHEMA_VERSION as u64 {
             return Err(bad(format!(
                 "has schema_version {version}, newer than this iobench understands ({SCHEMA_VERSION}); upgrade iobench"

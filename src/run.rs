@@ -68,57 +68,98 @@ pub fn execute_with(plan: &Plan, notes: Vec<String>, series_interval: Duration) 
 }
 
 fn measure(plan: &Plan, series_interval: Duration) -> Result<Measured> {
-    let (data, _created) = DataFile::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
-    let align = backend::required_alignment(plan, &data)?;
-    let resident = data.set_cache_state(plan.cache)?;
-    let mut backends = backend::open(plan, &data)?;
-    let mut pools = (0..plan.threads)
-        .map(|_| BufferPool::new(plan.iodepth as usize, plan.bs_bytes as usize, align as usize))
-        .collect::<Result<Vec<_>>>()?;
+    let mut prepared = Prepared::new(plan)?;
+    prepared.series_interval = series_interval;
+    prepared.run(Limit::from_plan(plan))
+}
 
-    let barrier = Barrier::new(plan.threads as usize + 1);
-    let failed = AtomicBool::new(false);
-    let interval_ns = series_interval.as_nanos() as u64;
-    let (outcomes, usage) = std::thread::scope(|scope| {
-        let handles: Vec<_> = backends
-            .iter_mut()
-            .zip(pools.iter_mut())
-            .enumerate()
-            .map(|(i, (b, pool))| {
-                let (data, barrier, failed) = (&data, &barrier, &failed);
-                scope.spawn(move || {
-                    let r = worker(plan, i as u32, b.as_mut(), pool, data, barrier, failed, interval_ns);
-                    if r.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    r
-                })
-            })
-            .collect();
-        barrier.wait();
-        std::thread::sleep(plan.ramp());
-        let before = Usage::process();
-        let outcomes: Vec<Result<WorkerStats>> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Precondition("a worker thread panicked".into()))))
-            .collect();
-        (outcomes, Usage::process().since(&before))
-    });
-    let workers = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
-    if STOP.load(Ordering::Relaxed) {
-        return Err(Error::Precondition("interrupted".into()));
+/// When a measured run ends: after `runtime`, after `ops_per_thread` operations per worker,
+/// whichever comes first (at least one must be set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub runtime: Option<Duration>,
+    pub ops_per_thread: Option<u64>,
+}
+
+impl Limit {
+    pub fn from_plan(plan: &Plan) -> Limit {
+        Limit { runtime: plan.runtime(), ops_per_thread: plan.io_size_bytes.map(|b| (b / plan.bs_bytes).max(1)) }
+    }
+    /// Exactly `n` operations per worker, however long they take (criterion's `iter_custom`).
+    pub fn ops(n: u64) -> Limit {
+        Limit { runtime: None, ops_per_thread: Some(n.max(1)) }
+    }
+}
+
+/// A plan made ready to run: data file in its cache state, backends open, buffers allocated.
+/// `run` may be called many times (benches do); each call is one measured run.
+pub struct Prepared<'p> {
+    plan: &'p Plan,
+    pub data: DataFile,
+    backends: Vec<Box<dyn Backend>>,
+    pools: Vec<BufferPool>,
+    resident: f64,
+    pub series_interval: Duration,
+}
+
+impl<'p> Prepared<'p> {
+    pub fn new(plan: &'p Plan) -> Result<Prepared<'p>> {
+        let (data, _created) = DataFile::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
+        let align = backend::required_alignment(plan, &data)?;
+        let resident = data.set_cache_state(plan.cache)?;
+        let backends = backend::open(plan, &data)?;
+        let pools = (0..plan.threads)
+            .map(|_| BufferPool::new(plan.iodepth as usize, plan.bs_bytes as usize, align as usize))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Prepared { plan, data, backends, pools, resident, series_interval: DEFAULT_SERIES_INTERVAL })
     }
 
-    let (final_sync_ns, flush) = if plan.rw.has_writes() {
-        let t = Instant::now();
-        let r = backends[0].flush();
-        (Some(t.elapsed().as_nanos() as u64), r)
-    } else {
-        (None, Ok(()))
-    };
-    flush?;
-    drop(backends);
-    Ok(assemble(&workers, usage, resident, final_sync_ns, interval_ns))
+    /// One measured run on the prepared backends, ending at `limit`.
+    pub fn run(&mut self, limit: Limit) -> Result<Measured> {
+        let plan = self.plan;
+        let barrier = Barrier::new(plan.threads as usize + 1);
+        let failed = AtomicBool::new(false);
+        let interval_ns = self.series_interval.as_nanos() as u64;
+        let data = &self.data;
+        let (outcomes, usage) = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .backends
+                .iter_mut()
+                .zip(self.pools.iter_mut())
+                .enumerate()
+                .map(|(i, (b, pool))| {
+                    let (barrier, failed) = (&barrier, &failed);
+                    scope.spawn(move || {
+                        let r = worker(plan, limit, i as u32, b.as_mut(), pool, data, barrier, failed, interval_ns);
+                        if r.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        r
+                    })
+                })
+                .collect();
+            barrier.wait();
+            std::thread::sleep(plan.ramp());
+            let before = Usage::process();
+            let outcomes: Vec<Result<WorkerStats>> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Precondition("a worker thread panicked".into()))))
+                .collect();
+            (outcomes, Usage::process().since(&before))
+        });
+        let workers = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+        if STOP.load(Ordering::Relaxed) {
+            return Err(Error::Precondition("interrupted".into()));
+        }
+        let final_sync_ns = if plan.rw.has_writes() {
+            let t = Instant::now();
+            self.backends[0].flush()?;
+            Some(t.elapsed().as_nanos() as u64)
+        } else {
+            None
+        };
+        Ok(assemble(&workers, usage, self.resident, final_sync_ns, interval_ns))
+    }
 }
 
 fn assemble(
@@ -182,6 +223,7 @@ fn assemble(
 #[allow(clippy::too_many_arguments)]
 fn worker(
     plan: &Plan,
+    limit: Limit,
     index: u32,
     backend: &mut dyn Backend,
     pool: &mut BufferPool,
@@ -201,7 +243,7 @@ fn worker(
     let mut phase: Vec<Option<u64>> = vec![None; depth];
     let mut done: Vec<Completion> = Vec::with_capacity(depth);
     let sync_every = plan.durability.every();
-    let op_limit = plan.io_size_bytes.map(|b| b / plan.bs_bytes);
+    let op_limit = limit.ops_per_thread;
 
     let mut st = WorkerStats {
         read_ops: 0,
@@ -223,7 +265,7 @@ fn worker(
     barrier.wait();
     let begin = Instant::now();
     let measure_from = begin + plan.ramp();
-    let deadline = plan.runtime().map(|r| measure_from + r);
+    let deadline = limit.runtime.map(|r| measure_from + r);
     let mut measuring = plan.ramp_ns == 0;
     st.series = SeriesRecorder::new(interval_ns);
 
@@ -231,7 +273,7 @@ fn worker(
         // Keep the queue full unless a sync must go out alone or the run is ending.
         while !stopping && !sync_due {
             let Some(slot) = free.pop() else { break };
-            let (kind, offset) = stream.next();
+            let (kind, offset) = stream.next_op();
             let op = Op { kind, offset, len: bs as u32, slot };
             if kind == OpKind::Write {
                 template.prepare(offset, &mut pool.slot_mut(slot)[..bs], &mut phase[slot as usize]);

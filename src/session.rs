@@ -26,9 +26,8 @@ impl Session {
             .iter()
             .map(|r| r.backend.as_deref().unwrap_or("buffered").parse::<crate::backend::BackendKind>())
             .collect::<Result<_>>()?;
-        let ctx = PlanContext {
-            mixed_backends: kinds.iter().any(|k| k.is_queue()) && kinds.iter().any(|k| !k.is_queue()),
-        };
+        let ctx =
+            PlanContext { mixed_backends: kinds.iter().any(|k| k.is_queue()) && kinds.iter().any(|k| !k.is_queue()) };
         let plans = raws.iter().map(|r| Plan::from_raw(r, ctx)).collect::<Result<Vec<_>>>()?;
         // Repeats run interleaved (A B C A B C) so drift hits every cell alike.
         let mut ordered = Vec::with_capacity(plans.len() * self.suite.repeat as usize);

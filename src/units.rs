@@ -12,9 +12,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     if digits.is_empty() {
         return Err(format!("'{text}' is not a size (examples: 4096, 4k, 1m, 2g)"));
     }
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{text}' is too large a size"))?;
+    let n: u64 = digits.parse().map_err(|_| format!("'{text}' is too large a size"))?;
     let shift = match suffix.to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
@@ -23,8 +21,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "t" | "tb" | "tib" => 40,
         _ => return Err(format!("'{text}' has an unknown size suffix (use k, m, g or t)")),
     };
-    n.checked_mul(1u64 << shift)
-        .ok_or_else(|| format!("'{text}' is too large a size"))
+    n.checked_mul(1u64 << shift).ok_or_else(|| format!("'{text}' is too large a size"))
 }
 
 /// Parses `500ms`, `5s`, `2m`, `1h`, `250us`, `100ns`; a bare number is seconds, as in fio.
@@ -35,9 +32,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if digits.is_empty() {
         return Err(format!("'{text}' is not a duration (examples: 500ms, 5s, 2m)"));
     }
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{text}' is too long a duration"))?;
+    let n: u64 = digits.parse().map_err(|_| format!("'{text}' is too long a duration"))?;
     let ns_per_unit: u64 = match suffix {
         "ns" => 1,
         "us" | "µs" => 1_000,
@@ -47,15 +42,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => 3_600_000_000_000,
         _ => return Err(format!("'{text}' has an unknown duration unit (use ns, us, ms, s, m or h)")),
     };
-    n.checked_mul(ns_per_unit)
-        .map(Duration::from_nanos)
-        .ok_or_else(|| format!("'{text}' is too long a duration"))
+    n.checked_mul(ns_per_unit).map(Duration::from_nanos).ok_or_else(|| format!("'{text}' is too long a duration"))
 }
 
 /// `4096` → `4k`, `1048576` → `1m`; exact when possible, otherwise bytes.
 pub fn format_size(bytes: u64) -> String {
     for (shift, suffix) in [(40, "t"), (30, "g"), (20, "m"), (10, "k")] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
             return format!("{}{}", bytes >> shift, suffix);
         }
     }
@@ -64,12 +57,16 @@ pub fn format_size(bytes: u64) -> String {
 
 /// Nanoseconds as a short human figure: `812ns`, `61.8µs`, `2.41ms`, `1.20s`.
 pub fn format_ns(ns: f64) -> String {
+    let trimmed = |v: f64, unit: &str| {
+        let t = format!("{v:.3}");
+        format!("{}{unit}", t.trim_end_matches('0').trim_end_matches('.'))
+    };
     if ns < 1e3 {
         format!("{ns:.0}ns")
     } else if ns < 1e6 {
-        format!("{:.3}µs", ns / 1e3).trim_end_matches('0').trim_end_matches('.').to_string()
+        trimmed(ns / 1e3, "µs")
     } else if ns < 1e9 {
-        format!("{:.3}ms", ns / 1e6).trim_end_matches('0').trim_end_matches('.').to_string()
+        trimmed(ns / 1e6, "ms")
     } else {
         format!("{:.2}s", ns / 1e9)
     }

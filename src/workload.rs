@@ -52,8 +52,7 @@ impl Suite {
 
     pub fn load(path: &Path) -> Result<Suite> {
         let file_error = |message: String| Error::WorkloadFile { path: path.to_path_buf(), message };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| file_error(format!("cannot read workload file: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(format!("cannot read workload file: {e}")))?;
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Suite::parse(&name, &text).map_err(file_error)
     }
@@ -117,9 +116,9 @@ impl Suite {
             let mut merged = w.clone();
             merged.extend(overrides.clone());
             for table in expand_lists(&merged) {
-                let mut raw: RawWorkload = Value::Table(table)
-                    .try_into()
-                    .map_err(|e: toml::de::Error| Error::invalid(format!("workload {}", i + 1), one_line(e.message())))?;
+                let mut raw: RawWorkload = Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+                    Error::invalid(format!("workload {}", i + 1), one_line(e.message()))
+                })?;
                 if raw.name.is_none() {
                     raw.name = Some(default_name(&raw));
                 }
@@ -184,11 +183,7 @@ pub fn cli_value(text: &str) -> Value {
             Value::String(s.to_string())
         }
     };
-    if text.contains(',') {
-        Value::Array(text.split(',').map(scalar).collect())
-    } else {
-        scalar(text)
-    }
+    if text.contains(',') { Value::Array(text.split(',').map(scalar).collect()) } else { scalar(text) }
 }
 
 fn one_line(message: &str) -> String {
@@ -212,7 +207,8 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides_merge() {
-        let text = "[defaults]\nbs = '4k'\nsize = '1m'\n[[workload]]\nrw = 'read'\n[[workload]]\nrw = 'write'\nbs = '8k'\n";
+        let text =
+            "[defaults]\nbs = '4k'\nsize = '1m'\n[[workload]]\nrw = 'read'\n[[workload]]\nrw = 'write'\nbs = '8k'\n";
         let suite = Suite::parse("t", text).unwrap();
         let mut over = Table::new();
         over.insert("size".into(), cli_value("2m"));

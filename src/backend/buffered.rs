@@ -26,25 +26,20 @@ pub fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File
     if plan.durability == Durability::Odsync {
         flags |= libc::O_DSYNC;
     }
-    OpenOptions::new()
-        .read(true)
-        .write(plan.rw.has_writes())
-        .custom_flags(flags)
-        .open(&data.path)
-        .map_err(|e| {
-            if direct && e.raw_os_error() == Some(libc::EINVAL) {
-                let fs = os::mount_of(&data.path).map(|m| m.fs_type).unwrap_or_else(|| "unknown".into());
-                Error::Unsupported {
-                    backend: plan.backend.to_string(),
-                    reason: format!(
-                        "the {fs} filesystem holding {} refuses O_DIRECT; use --backend buffered",
-                        data.path.display()
-                    ),
-                }
-            } else {
-                Error::io(format!("cannot open {}", data.path.display()), e)
+    OpenOptions::new().read(true).write(plan.rw.has_writes()).custom_flags(flags).open(&data.path).map_err(|e| {
+        if direct && e.raw_os_error() == Some(libc::EINVAL) {
+            let fs = os::mount_of(&data.path).map(|m| m.fs_type).unwrap_or_else(|| "unknown".into());
+            Error::Unsupported {
+                backend: plan.backend.to_string(),
+                reason: format!(
+                    "the {fs} filesystem holding {} refuses O_DIRECT; use --backend buffered",
+                    data.path.display()
+                ),
             }
-        })
+        } else {
+            Error::io(format!("cannot open {}", data.path.display()), e)
+        }
+    })
 }
 
 /// The O_DIRECT alignment for `data`, checked against the plan's block size.
@@ -57,7 +52,7 @@ pub fn direct_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
         }
     };
     let align = mem.max(offset);
-    if plan.bs_bytes % offset != 0 {
+    if !plan.bs_bytes.is_multiple_of(offset) {
         return Err(Error::invalid(
             "bs",
             format!(

@@ -37,7 +37,8 @@ impl SharedMap {
         // SAFETY: the file is iobench's own and was checked above to cover the whole mapping.
         // Another process truncating it during the run would make accesses fault with SIGBUS.
         let map = if writes { options.map_raw(&file) } else { options.map_raw_read_only(&file) };
-        let map = map.map_err(|e| Error::io(format!("mmap of {} ({} bytes) failed", data.path.display(), plan.size_bytes), e))?;
+        let map = map
+            .map_err(|e| Error::io(format!("mmap of {} ({} bytes) failed", data.path.display(), plan.size_bytes), e))?;
         Ok(SharedMap { map: Arc::new(map), durability: plan.durability })
     }
 
@@ -62,7 +63,11 @@ impl Backend for MmapBackend {
                 // SAFETY: offset + len lies inside the mapping (the loop draws offsets below
                 // size - bs), and the mapping is writable for write workloads.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(buf.as_ptr(), self.map.as_mut_ptr().add(op.offset as usize), op.len as usize)
+                    std::ptr::copy_nonoverlapping(
+                        buf.as_ptr(),
+                        self.map.as_mut_ptr().add(op.offset as usize),
+                        op.len as usize,
+                    )
                 };
                 op.len as i64
             }

@@ -169,7 +169,10 @@ pub fn open(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
             }
         }
         other => {
-            return Err(Error::Unsupported { backend: other.to_string(), reason: "not available in this build".into() });
+            return Err(Error::Unsupported {
+                backend: other.to_string(),
+                reason: "not available in this build".into(),
+            });
         }
     }
     Ok(out)
@@ -179,7 +182,10 @@ pub fn open(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
 pub fn check_completion(op: &Op, result: i64, data: &DataFile) -> Result<()> {
     if op.kind == OpKind::Sync {
         return if result < 0 {
-            Err(Error::io(format!("sync of {}", data.path.display()), std::io::Error::from_raw_os_error(-result as i32)))
+            Err(Error::io(
+                format!("sync of {}", data.path.display()),
+                std::io::Error::from_raw_os_error(-result as i32),
+            ))
         } else {
             Ok(())
         };
