@@ -275,7 +275,10 @@ fn worker(
             let Some(slot) = free.pop() else { break };
             let (kind, offset) = stream.next_op();
             let op = Op { kind, offset, len: bs as u32, slot };
-            if kind == OpKind::Write {
+            if kind == OpKind::Read {
+                // The read lands in this buffer and overwrites any write layout it held.
+                phase[slot as usize] = None;
+            } else {
                 template.prepare(offset, &mut pool.slot_mut(slot)[..bs], &mut phase[slot as usize]);
                 if let Some(n) = sync_every {
                     writes_since_sync += 1;
