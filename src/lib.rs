@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod buffers;
+pub mod clock;
 pub mod data;
 pub mod env;
 pub mod error;
@@ -17,6 +18,8 @@ pub mod result;
 pub mod run;
 pub mod session;
 pub mod stats;
+pub mod suites;
+pub mod tuning;
 pub mod units;
 pub mod workload;
 

@@ -9,6 +9,7 @@
 
 use crate::backend::{self, Backend, Completion, Op, OpKind};
 use crate::buffers::BufferPool;
+use crate::clock::Clock;
 use crate::data::DataFile;
 use crate::error::{Error, Result};
 use crate::offsets::OpStream;
@@ -216,6 +217,8 @@ fn assemble(
         verified_blocks: workers.iter().map(|w| w.verified_blocks).sum(),
         per_thread,
         series: Series { interval_ns, points: stats::series::merge_series(interval_ns, &series_parts) },
+        backend_setup: serde_json::Map::new(),
+        submit: None,
     }
 }
 
@@ -239,7 +242,8 @@ fn worker(
     let template = WriteTemplate::new(plan.seed);
     let mut free: Vec<u32> = (0..depth as u32).rev().collect();
     let mut ops = vec![Op { kind: OpKind::Read, offset: 0, len: bs as u32, slot: 0 }; depth + 1];
-    let mut started = vec![Instant::now(); depth + 1];
+    let clock = Clock::get();
+    let mut started = vec![0u64; depth + 1];
     let mut phase: Vec<Option<u64>> = vec![None; depth];
     let mut done: Vec<Completion> = Vec::with_capacity(depth);
     let sync_every = plan.durability.every();
@@ -263,9 +267,11 @@ fn worker(
     let mut measured_ops = 0u64;
 
     barrier.wait();
-    let begin = Instant::now();
-    let measure_from = begin + plan.ramp();
-    let deadline = limit.runtime.map(|r| measure_from + r);
+    // Times are raw clock readings; `since_begin` turns them into ns from the start.
+    let begin = clock.raw();
+    let since_begin = |t: u64| clock.ns(begin, t);
+    let measure_from = plan.ramp_ns;
+    let deadline = limit.runtime.map(|r| measure_from + r.as_nanos() as u64);
     let mut measuring = plan.ramp_ns == 0;
     st.series = SeriesRecorder::new(interval_ns);
 
@@ -289,7 +295,7 @@ fn worker(
                 }
             }
             ops[slot as usize] = op;
-            started[slot as usize] = Instant::now();
+            started[slot as usize] = clock.raw();
             backend.submit(op, pool.slot_mut(slot))?;
             inflight += 1;
             if let Some(limit) = op_limit
@@ -304,7 +310,7 @@ fn worker(
             if !stopping {
                 let op = Op { kind: OpKind::Sync, offset: 0, len: 0, slot: sync_slot };
                 ops[depth] = op;
-                started[depth] = Instant::now();
+                started[depth] = clock.raw();
                 backend.submit(op, &mut [])?;
                 inflight += 1;
             }
@@ -321,11 +327,11 @@ fn worker(
             if op.kind == OpKind::Read {
                 checksum = checksum.wrapping_add(pattern::consume(backend.view(&op, pool.slot(c.slot))));
             }
-            let end = Instant::now();
+            let end = clock.raw();
             now = Some(end);
             inflight -= 1;
-            let latency = end.duration_since(started[c.slot as usize]).as_nanos() as u64;
-            if !measuring && end >= measure_from {
+            let latency = clock.ns(started[c.slot as usize], end);
+            if !measuring && since_begin(end) >= measure_from {
                 measuring = true;
             }
             if op.kind == OpKind::Sync {
@@ -336,7 +342,7 @@ fn worker(
             }
             free.push(c.slot);
             if measuring {
-                let t = end.duration_since(measure_from).as_nanos() as u64;
+                let t = since_begin(end).saturating_sub(measure_from);
                 st.series.record(t, latency, op.len as u64);
                 measured_ops += 1;
                 st.bytes += op.len as u64;
@@ -355,7 +361,7 @@ fn worker(
         }
         if !stopping {
             // Reuse the last completion's timestamp: no extra clock read per operation.
-            let now = now.unwrap_or_else(Instant::now);
+            let now = since_begin(now.unwrap_or_else(|| clock.raw()));
             stopping = deadline.is_some_and(|d| now >= d)
                 || op_limit.is_some_and(|l| measured_ops >= l)
                 || STOP.load(Ordering::Relaxed)
@@ -364,7 +370,7 @@ fn worker(
     }
     black_box(checksum);
     st.series.finish();
-    st.runtime_ns = last_end.map(|e| e.duration_since(measure_from).as_nanos() as u64).unwrap_or(0);
+    st.runtime_ns = last_end.map(|e| since_begin(e).saturating_sub(measure_from)).unwrap_or(0);
     if measured_ops == 0 && !STOP.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {
         return Err(Error::Precondition(format!(
             "no operation completed in the measured interval of {} (runtime shorter than one operation?)",
