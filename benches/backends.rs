@@ -107,7 +107,7 @@ impl Settings {
             dir: Some(self.dir.to_string_lossy().into_owned()),
             ..Default::default()
         };
-        match Plan::from_raw(&raw, PlanContext { mixed_backends: true }) {
+        match Plan::from_raw(&raw, PlanContext { mixed_backends: true, ..Default::default() }) {
             Ok((p, _)) => p,
             Err(e) => panic!("bench {id} has an invalid workload: {e}"),
         }

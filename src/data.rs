@@ -25,9 +25,10 @@ impl DataFile {
     /// The file for (size, seed) in `dir`: reused if it is intact, created otherwise.
     /// Returns the file and whether it was created now.
     pub fn prepare(dir: &Path, size: u64, seed: u64) -> Result<(DataFile, bool)> {
-        std::fs::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
-        let path = dir.join(format!("iobench-{}-{seed:x}.dat", format_size(size)));
-        let data = DataFile { path, size, seed };
+        crate::cleanup::create_dir_all(dir)
+            .context(|| format!("cannot create data directory {}", dir.display()))?;
+        let data = DataFile { path: DataFile::default_path(dir, size, seed), size, seed };
+        let existed = std::fs::symlink_metadata(&data.path).is_ok();
         if let Ok(meta) = std::fs::symlink_metadata(&data.path) {
             if !meta.file_type().is_file() {
                 return Err(Error::Precondition(format!(
@@ -47,19 +48,25 @@ impl DataFile {
             }
         }
         data.create()?;
+        if !existed {
+            crate::cleanup::record_created(&data.path);
+        }
         Ok((data, true))
     }
 
+    /// Where the file for (size, seed) lives in `dir`.
+    pub fn default_path(dir: &Path, size: u64, seed: u64) -> PathBuf {
+        dir.join(format!("iobench-{}-{seed:x}.dat", format_size(size)))
+    }
+
     /// Ok(true): ours and complete; Ok(false): ours but stale (wrong size or damaged);
-    /// Err: not ours.
-    fn looks_intact(&self, len: u64) -> std::result::Result<bool, ()> {
+    /// Err: not ours. A file whose first page was damaged (or that was truncated) is still
+    /// known as ours by its `user.iobench` extended attribute, where the filesystem keeps one.
+    pub(crate) fn looks_intact(&self, len: u64) -> std::result::Result<bool, ()> {
         let file = File::open(&self.path).map_err(|_| ())?;
         let mut page = vec![0u8; PAGE as usize];
-        if file.read_exact_at(&mut page, 0).is_err() {
-            return Err(());
-        }
-        if pattern::verify(self.seed, 0, &page).is_err() {
-            return Err(());
+        if file.read_exact_at(&mut page, 0).is_err() || pattern::verify(self.seed, 0, &page).is_err() {
+            return if crate::safety::is_marked(&self.path) { Ok(false) } else { Err(()) };
         }
         if len != self.size {
             return Ok(false);
@@ -71,19 +78,27 @@ impl DataFile {
     }
 
     /// Writes the whole file under a temporary name and renames it into place, so a partial
-    /// file (disk full, interrupted) never passes for a complete one.
-    fn create(&self) -> Result<()> {
-        let tmp = self.path.with_extension("partial");
+    /// file (disk full, interrupted) never passes for a complete one. The temporary name ends in
+    /// `.iobench-partial`, so a leftover of an interrupted run is known as iobench's own.
+    pub(crate) fn create(&self) -> Result<()> {
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = self.path.with_file_name(format!(".{name}.iobench-partial"));
+        let _ = std::fs::remove_file(&tmp);
+        crate::cleanup::record_created(&tmp);
         let result = (|| {
+            // create_new (O_EXCL) never follows a symbolic link planted at the temporary name.
             let mut file = OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
                 .open(&tmp)
                 .context(|| format!("cannot create {}", tmp.display()))?;
+            crate::safety::mark(&file);
             let mut buf = vec![0u8; CHUNK];
             let mut offset = 0u64;
             while offset < self.size {
+                if crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(Error::Precondition(format!("interrupted while creating {}", self.path.display())));
+                }
                 let n = CHUNK.min((self.size - offset) as usize);
                 pattern::fill(self.seed, offset, &mut buf[..n]);
                 file.write_all(&buf[..n]).map_err(|e| self.write_error(e))?;
@@ -136,13 +151,14 @@ impl DataFile {
         let resident = os::residency(&file)?;
         match state {
             CacheState::Warm if resident < 0.99 => Err(Error::Precondition(format!(
-                "cache = warm: only {:.1}% of {} stayed in the page cache after reading it; free memory or use a smaller --size",
+                "cache = warm: only {:.1}% of {} stayed in the page cache after reading it (memory limit?); \
+                 use a smaller --size, or free memory, e.g. with --drop-caches (root)",
                 resident * 100.0,
                 self.path.display()
             ))),
             CacheState::Cold if resident > 0.01 => Err(Error::Precondition(format!(
-                "cache = cold: {:.1}% of {} is still cached after posix_fadvise(DONTNEED) (mapped by another process?); \
-                 stop that process or drop caches globally",
+                "cache = cold: {:.1}% of {} is still cached after posix_fadvise(DONTNEED): another process maps or \
+                 reads it; stop it and retry (--drop-caches, root, cannot evict pages a process maps either)",
                 resident * 100.0,
                 self.path.display()
             ))),

@@ -19,7 +19,23 @@ pub struct Environment {
     pub device: String,
     pub thp_enabled: String,
     pub thp_defrag: String,
+    /// The block device behind `device` (null for tmpfs, overlayfs…).
+    pub block_device: Option<crate::os::blockdev::DeviceInfo>,
+    pub io_uring: crate::sysinfo::UringSupport,
+    /// Empty when the kernel exposes no cpufreq (common in VMs).
+    pub cpu_governor: String,
+    pub cgroup_memory: crate::sysinfo::CgroupMemory,
+    /// One core's memory bandwidth: the ceiling of warm-cache runs. Null unless measured
+    /// (`iobench env`, `iobench run`; see `MEASURE_CEILINGS`).
+    pub memory_ceilings: Option<crate::ceilings::MemoryCeilings>,
 }
+
+/// Whether `Environment::capture` measures the memory ceilings (about 1 s and 2 GiB of memory).
+/// Off by default so library users and tests do not pay for it; the CLI turns it on.
+pub static MEASURE_CEILINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Buffer size of the memory ceilings: well beyond any CPU cache.
+pub const CEILING_BUFFER_BYTES: usize = 1 << 30;
 
 fn read_trim(path: &str) -> String {
     std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default()
@@ -65,6 +81,13 @@ impl Environment {
             device: mount.as_ref().map(|m| m.device.clone()).unwrap_or_default(),
             thp_enabled: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/enabled")),
             thp_defrag: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/defrag")),
+            block_device: os::blockdev::of_path(dir).or_else(|| os::blockdev::of_path(Path::new("."))).map(|d| d.info()),
+            io_uring: crate::sysinfo::probe_uring(),
+            cpu_governor: crate::sysinfo::cpu_governor(),
+            cgroup_memory: crate::sysinfo::cgroup_memory(),
+            memory_ceilings: MEASURE_CEILINGS
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .then(|| crate::ceilings::measure_memory(CEILING_BUFFER_BYTES, 3)),
         }
     }
 }

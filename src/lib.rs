@@ -3,22 +3,36 @@
 //! Flow: `workload` (raw TOML/CLI) → `plan` (validated) → `session` (runs in order) →
 //! `run` (the loop, driving a `backend`) → `result` (JSON) → `report`.
 
+pub mod article;
 pub mod backend;
 pub mod buffers;
+pub mod ceilings;
+pub mod cleanup;
 pub mod clock;
 pub mod data;
 pub mod env;
+pub mod env_text;
 pub mod error;
+pub mod evidence;
+pub mod genfile;
+pub mod keys;
+pub mod kinds;
+pub mod isolate;
+pub mod limits;
+pub mod logscan;
 pub mod offsets;
 pub mod os;
 pub mod pattern;
 pub mod plan;
+pub mod records;
 pub mod report;
 pub mod result;
 pub mod run;
+pub mod safety;
 pub mod session;
 pub mod stats;
 pub mod suites;
+pub mod sysinfo;
 pub mod tuning;
 pub mod units;
 pub mod workload;

@@ -5,16 +5,13 @@ mod cli;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, RunArgs};
-use iobench::backend::BackendKind;
+use cli::{Cli, Command, CompareArgs, MergeArgs, ReportArgs, ReproduceArgs, RunArgs};
+use iobench::report::{compare, document};
 use iobench::result::RunStatus;
 use iobench::session::Session;
 use iobench::workload::Suite;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The suite a bare `iobench run` runs.
-const QUICK_SUITE: &str = include_str!("../workloads/quick.toml");
 
 fn main() -> ExitCode {
     iobench::os::signals::install();
@@ -33,55 +30,172 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(*args),
         Command::List => {
-            println!("Backends:");
-            for k in BackendKind::ALL {
-                println!("  {:<13} {}", k.name(), k.describe());
+            print!("{}", iobench::report::listing::render());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => report(args),
+        Command::Compare(args) => compare(args),
+        Command::Merge(args) => merge(args),
+        Command::Reproduce(args) => reproduce(args),
+        Command::RunChild { job, result } => {
+            iobench::isolate::child_main(&job, &result)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Env { dir, json } => {
+            iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            let env = iobench::env::Environment::capture(&dir);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&env)?);
+            } else {
+                print!("{}", iobench::env_text::render(&env));
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Env { dir } => {
+        Command::Probe { dir, size, runtime, json } => {
+            iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
             let env = iobench::env::Environment::capture(&dir);
-            println!("{}", serde_json::to_string_pretty(&env)?);
+            let device = iobench::ceilings::measure_device(&dir, &size, &runtime)?;
+            if json {
+                let doc = serde_json::json!({ "environment": env, "device_ceilings": device });
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                print!("{}{}", iobench::env_text::render(&env), iobench::env_text::render_device(&device));
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    // Results carry the memory ceilings warm runs are bounded by (about 1 s, once).
+    iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
     let overrides = args.workload.overrides();
     let suite = match &args.suite {
-        Some(path) => Suite::load(path)?,
-        None if overrides.is_empty() => {
-            Suite::parse("quick", QUICK_SUITE).map_err(|m| anyhow::anyhow!("quick suite: {m}"))?
-        }
+        Some(path) => iobench::suites::resolve(path)?,
+        None if overrides.is_empty() => iobench::suites::resolve(Path::new(iobench::suites::DEFAULT))?,
         None => Suite::single("cli"),
     };
-    let output = args.output.clone().unwrap_or_else(|| default_output(&suite.name));
-    let session = Session { suite, overrides, output: Some(output.clone()) };
-    let total = session.plans()?.len();
-    let mut n = 0;
-    let results = session.run(|r| {
-        n += 1;
-        let status = match r.status {
-            RunStatus::Ok => "done".to_string(),
-            RunStatus::Skipped => format!("skipped: {}", r.reason.as_deref().unwrap_or("")),
-            RunStatus::Failed => format!("FAILED: {}", r.reason.as_deref().unwrap_or("")),
-        };
-        eprintln!("[{n}/{total}] {} on {}: {status}", r.workload.name, r.backend);
-    })?;
+    // --output FILE: only that file; otherwise a folder with the results and the report.
+    let dir = match (&args.output, &args.out) {
+        (Some(_), _) => None,
+        (None, Some(d)) => Some(d.clone()),
+        (None, None) => Some(default_dir(&suite.name)),
+    };
+    let output = args.output.clone().or_else(|| dir.as_ref().map(|d| d.join("results.json"))).unwrap_or_default();
+    let safety = iobench::safety::Policy {
+        allow_overwrite: args.allow_overwrite.clone(),
+        allow_device: args.allow_device,
+        keep_files: args.keep_files,
+    };
+    let session = Session { suite, overrides, output: Some(output.clone()), safety };
+    let plans = session.plans()?;
+    let mut progress = iobench::report::progress::Reporter::new(plans.iter().map(|(p, _)| p));
+    let results = session.run_with(|event| progress.event(event));
+    progress.finish();
+    let results = results?;
     print!("{}", iobench::report::table::render(&results.runs));
-    if args.output.is_none() {
+    let report = document::Report::build(std::slice::from_ref(&results))?;
+    print!("{}", report.terminal_text());
+    if let Some(dir) = &dir {
+        let written = report.write(dir)?;
+        println!("\nreport: {} ({} plots)", written.html.display(), written.plots);
+    }
+    if args.output.is_none() && args.out.is_none() {
         link_latest(&output);
     }
-    println!("\nresults: {}", output.display());
+    println!("results: {}", output.display());
+    let interrupted = iobench::run::STOP.load(std::sync::atomic::Ordering::Relaxed);
+    if interrupted {
+        eprintln!("iobench: interrupted; the {} finished runs are kept in {}", results.runs.len(), output.display());
+    }
     let failed = results.runs.iter().any(|r| r.status == RunStatus::Failed);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed || interrupted { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// `results/<UTC time>-<suite>/results.json`.
-fn default_output(suite: &str) -> PathBuf {
+fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {
+    use iobench::article::reproduce as article;
+    let out = args.out.clone().unwrap_or_else(|| match &args.from {
+        Some(from) => document::results_path(from).parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => article::default_out(args.quick),
+    });
+    let opts = article::Options { quick: args.quick, data_dir: args.dir.clone(), out, keep_files: args.keep_files };
+    let outcome = match &args.from {
+        Some(from) => {
+            let results = iobench::result::Results::read(&document::results_path(from))?;
+            let command = if results.suite.ends_with("quick") { article::command(true) } else { article::command(false) };
+            article::write(&opts.out, &command, &results)?
+        }
+        None => {
+            // The copies row counts copies against one core's memcpy and read bandwidth.
+            iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            let session = article::session(&opts)?;
+            let plans = session.plans()?;
+            let mut progress = iobench::report::progress::Reporter::new(plans.iter().map(|(p, _)| p));
+            let outcome = article::run(&opts, &session, |event| progress.event(event));
+            progress.finish();
+            outcome?
+        }
+    };
+    println!();
+    for (i, f) in outcome.findings.iter().enumerate() {
+        let detail = f.verdict.detail().map(|d| format!(": {d}")).unwrap_or_default();
+        println!("{}. {:<32} {}{detail}", i + 1, f.title, f.verdict.label());
+    }
+    if let Some(e) = &outcome.report_error {
+        eprintln!("iobench: the general report could not be written ({e}); ARTICLE.md was");
+    }
+    println!("\narticle: {} ({} plots)", outcome.article.display(), outcome.plots);
+    if iobench::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("iobench: interrupted; ARTICLE.md covers the runs that finished");
+        return Ok(ExitCode::from(1));
+    }
+    let unmeasured = outcome.findings.iter().filter(|f| matches!(f.verdict, iobench::article::Verdict::NotMeasured(_)));
+    Ok(if unmeasured.count() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let docs = document::read_all(&args.results)?;
+    let dir = match args.out {
+        Some(d) => d,
+        None => document::results_path(&args.results[0]).parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let report = document::Report::build(&docs)?;
+    let written = report.write(&dir)?;
+    print!("{}", report.terminal_text());
+    println!("\nreport: {} and {} ({} plots)", written.markdown.display(), written.html.display(), written.plots);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let options = compare::Options {
+        fail_above: compare::parse_fraction("--fail-above", &args.fail_above)?,
+        noise: compare::parse_fraction("--noise", &args.noise)?,
+    };
+    let base = document::read_all(std::slice::from_ref(&args.base))?.remove(0);
+    let new = document::read_all(std::slice::from_ref(&args.new))?.remove(0);
+    let c = compare::compare(&base, &new, options);
+    print!("{}", compare::render_text(&c, &describe(&args.base, &base), &describe(&args.new, &new)));
+    Ok(if c.regressions() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn describe(path: &Path, r: &iobench::result::Results) -> String {
+    let when = document::utc(r.created_unix_s);
+    format!("{} (suite {}, {when}, host {})", path.display(), r.suite, r.environment.hostname)
+}
+
+fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    let docs = document::read_all(&args.inputs)?;
+    let merged = iobench::report::merge::merge(&docs)?;
+    merged.write_atomic(&args.output)?;
+    let runs: usize = docs.iter().map(|d| d.runs.len()).sum();
+    println!("merged {runs} runs into {} cells: {}", merged.runs.len(), args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `results/<UTC time>-<suite>/`.
+fn default_dir(suite: &str) -> PathBuf {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    Path::new("results").join(format!("{}-{suite}", utc_stamp(now))).join("results.json")
+    Path::new("results").join(format!("{}-{suite}", utc_stamp(now)))
 }
 
 fn utc_stamp(unix_s: u64) -> String {

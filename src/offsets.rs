@@ -2,7 +2,7 @@
 //! (sequential, uniform or zipf), drawn the same way whatever the backend.
 
 use crate::backend::OpKind;
-use crate::plan::{Distribution, Plan};
+use crate::plan::{Distribution, Plan, Rw};
 use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_distr::{Distribution as _, Zipf};
@@ -13,6 +13,8 @@ const SCATTER: u128 = (1 << 61) - 1;
 
 pub struct OpStream {
     random: bool,
+    /// Every operation's kind, for patterns with one kind (record updates, scans).
+    fixed: Option<OpKind>,
     read_pct: u32,
     bs: u64,
     blocks: u64,
@@ -25,13 +27,20 @@ impl OpStream {
     /// The stream of worker `worker` of `workers`. Sequential workers start at evenly spaced
     /// blocks; random ones use their own seeds, so workers do not all hit the same blocks.
     pub fn new(plan: &Plan, worker: u32, workers: u32) -> Self {
-        let blocks = plan.blocks();
+        // A scan always covers the whole file from offset 0; records are blocks of record size.
+        let blocks = if plan.rw == Rw::Scan { 1 } else { plan.blocks() };
+        let fixed = match plan.rw {
+            Rw::Scan => Some(OpKind::Scan),
+            rw if rw.is_records() => Some(OpKind::Update),
+            _ => None,
+        };
         let zipf = match plan.distribution {
             Distribution::Uniform => None,
             Distribution::Zipf { theta } => Some(Zipf::new(blocks as f64, theta).expect("plan validated theta")),
         };
         OpStream {
             random: plan.rw.is_random(),
+            fixed,
             read_pct: plan.rwmixread_pct,
             bs: plan.bs_bytes,
             blocks,
@@ -44,10 +53,11 @@ impl OpStream {
     /// The next operation's direction and offset.
     #[inline]
     pub fn next_op(&mut self) -> (OpKind, u64) {
-        let kind = match self.read_pct {
-            100 => OpKind::Read,
-            0 => OpKind::Write,
-            p => {
+        let kind = match (self.fixed, self.read_pct) {
+            (Some(k), _) => k,
+            (None, 100) => OpKind::Read,
+            (None, 0) => OpKind::Write,
+            (None, p) => {
                 if self.rng.random_range(0..100) < p {
                     OpKind::Read
                 } else {

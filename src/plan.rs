@@ -20,19 +20,34 @@ pub enum Rw {
     Randwrite,
     Rw,
     Randrw,
+    /// In-place updates of random records (uniform or zipf), see `crate::records`.
+    Records,
+    /// In-place updates of records in file order.
+    Seqrecords,
+    /// Whole scans of a generated text log, counting lines and matches (see `crate::logscan`).
+    Scan,
 }
 
 impl Rw {
-    pub const NAMES: [&'static str; 6] = ["read", "write", "randread", "randwrite", "rw", "randrw"];
+    pub const NAMES: [&'static str; 9] =
+        ["read", "write", "randread", "randwrite", "rw", "randrw", "records", "seqrecords", "scan"];
 
     pub fn is_random(self) -> bool {
-        matches!(self, Rw::Randread | Rw::Randwrite | Rw::Randrw)
+        matches!(self, Rw::Randread | Rw::Randwrite | Rw::Randrw | Rw::Records)
     }
     pub fn has_writes(self) -> bool {
-        !matches!(self, Rw::Read | Rw::Randread)
+        !matches!(self, Rw::Read | Rw::Randread | Rw::Scan)
     }
     pub fn has_reads(self) -> bool {
         !matches!(self, Rw::Write | Rw::Randwrite)
+    }
+    /// Record updates, in random or file order.
+    pub fn is_records(self) -> bool {
+        matches!(self, Rw::Records | Rw::Seqrecords)
+    }
+    /// Block patterns (fio's), as opposed to the article's record and scan patterns.
+    pub fn is_blocks(self) -> bool {
+        !self.is_records() && self != Rw::Scan
     }
 }
 
@@ -83,6 +98,20 @@ impl Durability {
     }
 }
 
+impl std::fmt::Display for Durability {
+    /// The same spelling the `durability` key takes (`fdatasync:32`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Durability::None => f.write_str("none"),
+            Durability::Odsync => f.write_str("odsync"),
+            Durability::Fsync { every } => write!(f, "fsync:{every}"),
+            Durability::Fdatasync { every } => write!(f, "fdatasync:{every}"),
+            Durability::Msync { every } => write!(f, "msync:{every}"),
+            Durability::MsyncAsync { every } => write!(f, "msync-async:{every}"),
+        }
+    }
+}
+
 /// Page-cache state the file must be in when measurement starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -93,6 +122,16 @@ pub enum CacheState {
     Cold,
     /// Left as the previous run left it.
     AsIs,
+}
+
+impl std::fmt::Display for CacheState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CacheState::Warm => "warm",
+            CacheState::Cold => "cold",
+            CacheState::AsIs => "as-is",
+        })
+    }
 }
 
 /// A validated workload for one backend. Serialized into every result as `workload`.
@@ -117,7 +156,53 @@ pub struct Plan {
     pub durability: Durability,
     pub cache: CacheState,
     pub dir: PathBuf,
+    /// A file named by the user instead of iobench's own file in `dir` (fio's `filename`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<PathBuf>,
+    /// What the invocation allowed beyond iobench's own files (set by `safety::admit`).
+    #[serde(skip)]
+    pub permit: crate::safety::Permit,
     pub verify: bool,
+    /// Completions the loop waits for before refilling the queue (fio's iodepth_batch_complete_min).
+    #[serde(default = "one")]
+    pub iodepth_batch_complete_min: u32,
+    /// io_uring options; present only for `uring` and `uring-direct`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uring: Option<UringOptions>,
+    /// madvise/fadvise/THP/readahead/cache settings (see `tuning`).
+    #[serde(default)]
+    pub tuning: crate::tuning::Tuning,
+    /// Time-series interval; null = the session's default.
+    #[serde(default)]
+    pub series_interval_ns: Option<u64>,
+    /// memory_limit, address_space_limit (run in a child process) and the mmap window.
+    #[serde(default)]
+    pub limits: crate::limits::Limits,
+    /// rw = records / seqrecords: record size and update I/O unit (see `kinds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<crate::kinds::RecordOptions>,
+    /// rw = scan: read-ahead depth and the match pattern (see `kinds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<crate::kinds::ScanOptions>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// io_uring options, with fio's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UringOptions {
+    /// The buffers are registered once (IORING_REGISTER_BUFFERS) and used by READ/WRITE_FIXED.
+    pub fixedbufs: bool,
+    /// The data file is registered once (IORING_REGISTER_FILES): no file lookup per operation.
+    pub registerfiles: bool,
+    /// A kernel thread polls the submission queue (IORING_SETUP_SQPOLL).
+    pub sqthread_poll: bool,
+    /// Idle time after which the polling thread sleeps until woken.
+    pub sqthread_poll_idle_ms: u32,
+    /// Operations per submitting io_uring_enter; 0 hands over all queued before the loop waits.
+    pub iodepth_batch_submit: u32,
 }
 
 pub const DEFAULT_DIR: &str = "iobench-data";
@@ -132,6 +217,9 @@ pub struct PlanContext {
     /// The invocation mixes queue and sync backends: sync ones run at depth 1 with a note
     /// instead of failing on `iodepth`.
     pub mixed_backends: bool,
+    /// The invocation runs more than one backend: settings that do not apply to a backend are
+    /// left off with a note instead of failing (see `tuning`).
+    pub several_backends: bool,
 }
 
 impl Plan {
@@ -156,6 +244,9 @@ impl Plan {
             "randwrite" => Rw::Randwrite,
             "rw" | "readwrite" => Rw::Rw,
             "randrw" => Rw::Randrw,
+            "records" => Rw::Records,
+            "seqrecords" => Rw::Seqrecords,
+            "scan" => Rw::Scan,
             other => {
                 return Err(Error::invalid(
                     "rw",
@@ -167,7 +258,8 @@ impl Plan {
             None => match rw {
                 Rw::Rw | Rw::Randrw => 50,
                 Rw::Read | Rw::Randread => 100,
-                Rw::Write | Rw::Randwrite => 0,
+                Rw::Write | Rw::Randwrite | Rw::Records | Rw::Seqrecords => 0,
+                Rw::Scan => 100,
             },
             Some(p) if !(0..=100).contains(&p) => {
                 return Err(Error::invalid("rwmixread", format!("{p} is not a percentage from 0 to 100")));
@@ -180,7 +272,10 @@ impl Plan {
         let bs = size_value("bs", raw.bs.as_ref(), 4096)?;
         let size = size_value("size", raw.size.as_ref(), 256 << 20)?;
         if bs == 0 {
-            return Err(Error::invalid("bs", "must be greater than 0"));
+            return Err(Error::invalid("bs", "must be greater than 0 (examples: 4k, 1m)"));
+        }
+        if size == 0 {
+            return Err(Error::invalid("size", "must be greater than 0 (examples: 64m, 1g)"));
         }
         if bs % SECTOR != 0 {
             return Err(Error::invalid("bs", format!("{bs} is not a multiple of 512 bytes")));
@@ -234,7 +329,7 @@ impl Plan {
         if matches!(distribution, Distribution::Zipf { .. }) && !rw.is_random() {
             return Err(Error::invalid(
                 "random_distribution",
-                "applies only to random patterns (randread, randwrite, randrw)",
+                "applies only to random patterns (randread, randwrite, randrw, records)",
             ));
         }
         let durability = parse_durability(raw.durability.as_deref())?;
@@ -275,8 +370,27 @@ impl Plan {
             notes.push("null moves no data: there is nothing to verify".into());
             verify = false;
         }
+        let complete_min =
+            int_in("iodepth_batch_complete_min", raw.iodepth_batch_complete_min, 1, 1, MAX_IODEPTH)? as u32;
+        if complete_min > iodepth && backend.is_queue() {
+            return Err(Error::invalid(
+                "iodepth_batch_complete_min",
+                format!("{complete_min} exceeds iodepth {iodepth}, so the wait could never end; use 1 to {iodepth}"),
+            ));
+        }
+        let uring = uring_options(raw, backend, iodepth, &mut notes)?;
+        let tuning = crate::tuning::Tuning::from_raw(raw, backend, rw, ctx, &mut notes)?;
+        let series_interval_ns = crate::tuning::series_interval(raw.series_interval.as_ref())?;
+        let limits = crate::limits::Limits::from_raw(raw, backend, bs, ctx, &mut notes)?;
         let dir = PathBuf::from(raw.dir.as_deref().unwrap_or(DEFAULT_DIR));
-        let plan = Plan {
+        let filename = match raw.filename.as_deref().map(str::trim) {
+            None => None,
+            Some("") => return Err(Error::invalid("filename", "is empty; name a file, or leave it out to use --dir")),
+            // Like fio: a relative filename lives in `dir` when one is given.
+            Some(f) if raw.dir.is_some() => Some(dir.join(f)),
+            Some(f) => Some(PathBuf::from(f)),
+        };
+        let mut plan = Plan {
             name: raw.name.clone().unwrap_or_default(),
             backend,
             rw,
@@ -293,9 +407,80 @@ impl Plan {
             durability,
             cache,
             dir,
+            filename,
+            permit: Default::default(),
             verify,
+            iodepth_batch_complete_min: complete_min.min(iodepth),
+            uring,
+            tuning,
+            series_interval_ns,
+            limits,
+            records: None,
+            scan: None,
         };
+        crate::kinds::finish(&mut plan, raw, ctx, &mut notes)?;
         Ok((plan, notes))
+    }
+}
+
+/// The io_uring keys, for `uring` and `uring-direct`; other backends get a note if any is set.
+fn uring_options(
+    raw: &RawWorkload,
+    backend: BackendKind,
+    iodepth: u32,
+    notes: &mut Vec<String>,
+) -> Result<Option<UringOptions>> {
+    let fixedbufs = flag_value("fixedbufs", raw.fixedbufs.as_ref())?;
+    let registerfiles = flag_value("registerfiles", raw.registerfiles.as_ref())?;
+    let sqthread_poll = flag_value("sqthread_poll", raw.sqthread_poll.as_ref())?;
+    let idle = opt_duration("sqthread_poll_idle", raw.sqthread_poll_idle.as_ref())?;
+    let batch_submit = int_in("iodepth_batch_submit", raw.iodepth_batch_submit, 0, 0, MAX_IODEPTH)? as u32;
+    if !matches!(backend, BackendKind::Uring | BackendKind::UringDirect) {
+        let given: Vec<&str> = [
+            ("fixedbufs", raw.fixedbufs.is_some()),
+            ("registerfiles", raw.registerfiles.is_some()),
+            ("sqthread_poll", raw.sqthread_poll.is_some()),
+            ("sqthread_poll_idle", raw.sqthread_poll_idle.is_some()),
+            ("iodepth_batch_submit", raw.iodepth_batch_submit.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
+        if !given.is_empty() {
+            notes.push(format!("{} (io_uring options) not used by {backend}", given.join(", ")));
+        }
+        return Ok(None);
+    }
+    if idle.is_some() && !sqthread_poll {
+        return Err(Error::invalid("sqthread_poll_idle", "applies only with sqthread_poll = true (--sqthread-poll)"));
+    }
+    let idle_ms = idle.map_or(1000, |d| d.as_millis());
+    if idle_ms > u32::MAX as u128 {
+        return Err(Error::invalid("sqthread_poll_idle", "is too long; use at most a few seconds, e.g. 1s"));
+    }
+    if batch_submit > iodepth {
+        return Err(Error::invalid(
+            "iodepth_batch_submit",
+            format!("{batch_submit} exceeds iodepth {iodepth}; use 0 (all queued) or 1 to {iodepth}"),
+        ));
+    }
+    Ok(Some(UringOptions {
+        fixedbufs,
+        registerfiles,
+        sqthread_poll,
+        sqthread_poll_idle_ms: idle_ms as u32,
+        iodepth_batch_submit: batch_submit,
+    }))
+}
+
+/// An on/off key: true/false, or fio's 1/0.
+fn flag_value(key: &str, value: Option<&Value>) -> Result<bool> {
+    match value {
+        None => Ok(false),
+        Some(Value::Boolean(b)) => Ok(*b),
+        Some(Value::Integer(0)) => Ok(false),
+        Some(Value::Integer(1)) => Ok(true),
+        Some(v) => Err(Error::invalid(key, format!("{v} is not on or off; use true or false (or 1 or 0)"))),
     }
 }
 
@@ -314,7 +499,13 @@ fn size_value(key: &str, value: Option<&Value>, default: u64) -> Result<u64> {
 fn opt_duration(key: &str, value: Option<&Value>) -> Result<Option<Duration>> {
     match value {
         None => Ok(None),
-        Some(Value::Integer(n)) if *n < 0 => Err(Error::invalid(key, format!("{n} is negative"))),
+        Some(Value::Integer(n)) if *n < 0 => {
+            Err(Error::invalid(key, format!("{n} is negative; durations are positive (examples: \"500ms\", \"5s\")")))
+        }
+        // Nanoseconds are kept in a u64: about 584 years.
+        Some(Value::Integer(n)) if *n as u64 > u64::MAX / 1_000_000_000 => {
+            Err(Error::invalid(key, format!("{n} seconds is too long a duration")))
+        }
         Some(Value::Integer(n)) => Ok(Some(Duration::from_secs(*n as u64))),
         Some(Value::String(s)) => parse_duration(s).map(Some).map_err(|m| Error::invalid(key, m)),
         Some(v) => Err(Error::invalid(key, format!("{v} is not a duration (examples: \"500ms\", \"5s\")"))),

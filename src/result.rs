@@ -75,6 +75,31 @@ pub struct Measured {
     pub verified_blocks: u64,
     pub per_thread: Vec<ThreadFigures>,
     pub series: Series,
+    /// How the backend was set up: io_uring flags in force, registrations, runtime threads.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub backend_setup: serde_json::Map<String, serde_json::Value>,
+    /// Queue backends: time spent handing operations over (fio's slat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit: Option<SubmitStats>,
+    /// What the kernel did in the measured interval (vmstat, smaps, residency, device bytes).
+    #[serde(default)]
+    pub evidence: crate::evidence::Evidence,
+    /// rw = records / scan: records/s and updates verified, or lines/s and counts (see `kinds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<crate::kinds::PatternFigures>,
+}
+
+/// Submission side of a queue backend: one record per hand-off (a submitting io_uring_enter, a
+/// message to a runtime task), in the measured interval.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubmitStats {
+    /// What one record times.
+    pub measures: String,
+    pub calls: u64,
+    /// Operations handed over by those calls (ops ÷ calls is the batch size).
+    pub ops: u64,
+    pub latency_ns: LatencySummary,
+    pub latency_histogram: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,6 +192,26 @@ impl Results {
 /// Writes `bytes` to `path` through a synced temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
+    use std::os::unix::fs::FileTypeExt;
+    // A rename would replace `-o /dev/null` or `-o /dev/stdout` (a device node, a link) with a
+    // regular file: write into those instead. A block device or directory is refused.
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if let Ok(meta) = std::fs::metadata(path) {
+        let ft = meta.file_type();
+        if ft.is_block_device() || ft.is_dir() {
+            return Err(Error::invalid(
+                path.display().to_string(),
+                "is a block device or directory, not a results file; choose another --output",
+            ));
+        }
+        if link || !ft.is_file() {
+            let write = || -> std::io::Result<()> {
+                let mut f = std::fs::OpenOptions::new().write(true).truncate(ft.is_file()).open(path)?;
+                f.write_all(bytes)
+            };
+            return write().map_err(|e| Error::io(format!("cannot write {}", path.display()), e));
+        }
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -6,12 +6,18 @@
 //! Latency of an operation: from just before it is handed to the backend (`submit`) to just
 //! after its completion was observed (`reap`) and, for reads, its bytes consumed. Consuming is
 //! inside the timed region because for mmap that is when the page faults happen.
+//!
+//! Queue backends also record submit-side time (fio's slat), stored as `submit`: for io_uring
+//! each io_uring_enter that hands queued operations to the kernel (one record per batch), for
+//! tokio each hand-off of an operation to its task. The loop waits for at least
+//! `iodepth_batch_complete_min` completions before refilling the queue.
 
 use crate::backend::{self, Backend, Completion, Op, OpKind};
 use crate::buffers::BufferPool;
 use crate::clock::Clock;
 use crate::data::DataFile;
 use crate::error::{Error, Result};
+use crate::evidence::Evidence;
 use crate::offsets::OpStream;
 use crate::os::Usage;
 use crate::pattern::{self, WriteTemplate};
@@ -38,6 +44,10 @@ struct WorkerStats {
     series: SeriesRecorder,
     sync_hist: Hist,
     verified_blocks: u64,
+    /// Data operations completed, ramp included: what a record file is checked against.
+    completed: u64,
+    /// Queue backends' submit-side times (fio's slat) in the measured interval.
+    submit: Option<backend::SubmitTimes>,
 }
 
 /// Prepares the file, runs `plan` on its backend, and returns the result. A backend that
@@ -70,7 +80,8 @@ pub fn execute_with(plan: &Plan, notes: Vec<String>, series_interval: Duration) 
 
 fn measure(plan: &Plan, series_interval: Duration) -> Result<Measured> {
     let mut prepared = Prepared::new(plan)?;
-    prepared.series_interval = series_interval;
+    // A series_interval key in the workload overrides the caller's default.
+    prepared.series_interval = plan.series_interval_ns.map(Duration::from_nanos).unwrap_or(series_interval);
     prepared.run(Limit::from_plan(plan))
 }
 
@@ -84,7 +95,8 @@ pub struct Limit {
 
 impl Limit {
     pub fn from_plan(plan: &Plan) -> Limit {
-        Limit { runtime: plan.runtime(), ops_per_thread: plan.io_size_bytes.map(|b| (b / plan.bs_bytes).max(1)) }
+        let op_bytes = crate::kinds::op_bytes(plan);
+        Limit { runtime: plan.runtime(), ops_per_thread: plan.io_size_bytes.map(|b| (b / op_bytes).max(1)) }
     }
     /// Exactly `n` operations per worker, however long they take (criterion's `iter_custom`).
     pub fn ops(n: u64) -> Limit {
@@ -100,19 +112,37 @@ pub struct Prepared<'p> {
     backends: Vec<Box<dyn Backend>>,
     pools: Vec<BufferPool>,
     resident: f64,
+    /// Block pattern, record file or log: what the article's patterns check (see `kinds`).
+    file_kind: crate::kinds::FileKind,
     pub series_interval: Duration,
+    /// THP mode / readahead changed for this plan, restored when dropped.
+    _system: crate::tuning::SystemGuard,
 }
 
 impl<'p> Prepared<'p> {
     pub fn new(plan: &'p Plan) -> Result<Prepared<'p>> {
-        let (data, _created) = DataFile::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
+        let (data, file_kind) = crate::kinds::prepare(plan)?;
+        let system = crate::tuning::SystemGuard::apply(&plan.tuning, &data.path)?;
         let align = backend::required_alignment(plan, &data)?;
         let resident = data.set_cache_state(plan.cache)?;
-        let backends = backend::open(plan, &data)?;
-        let pools = (0..plan.threads)
-            .map(|_| BufferPool::new(plan.iodepth as usize, plan.bs_bytes as usize, align as usize))
+        let mut backends = backend::open(plan, &data)?;
+        let kind = plan.tuning.buffers;
+        let mut pools = (0..plan.threads)
+            .map(|_| BufferPool::with_kind(plan.iodepth as usize, crate::kinds::buffer_len(plan, align), align as usize, kind))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Prepared { plan, data, backends, pools, resident, series_interval: DEFAULT_SERIES_INTERVAL })
+        for (b, pool) in backends.iter_mut().zip(pools.iter_mut()) {
+            b.register(pool)?;
+        }
+        Ok(Prepared {
+            plan,
+            data,
+            backends,
+            pools,
+            resident,
+            file_kind,
+            series_interval: DEFAULT_SERIES_INTERVAL,
+            _system: system,
+        })
     }
 
     /// One measured run on the prepared backends, ending at `limit`.
@@ -122,7 +152,9 @@ impl<'p> Prepared<'p> {
         let failed = AtomicBool::new(false);
         let interval_ns = self.series_interval.as_nanos() as u64;
         let data = &self.data;
-        let (outcomes, usage) = std::thread::scope(|scope| {
+        let file_kind = &self.file_kind;
+        let iowq = matches!(plan.backend, backend::BackendKind::Uring | backend::BackendKind::UringDirect);
+        let (outcomes, usage, probe) = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .backends
                 .iter_mut()
@@ -131,7 +163,7 @@ impl<'p> Prepared<'p> {
                 .map(|(i, (b, pool))| {
                     let (barrier, failed) = (&barrier, &failed);
                     scope.spawn(move || {
-                        let r = worker(plan, limit, i as u32, b.as_mut(), pool, data, barrier, failed, interval_ns);
+                        let r = worker(plan, limit, i as u32, b.as_mut(), pool, (data, file_kind), barrier, failed, interval_ns);
                         if r.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }
@@ -139,16 +171,23 @@ impl<'p> Prepared<'p> {
                     })
                 })
                 .collect();
+            // Evidence opens with the measured interval: before the workers start, or after the ramp.
+            let early = (plan.ramp_ns == 0).then(|| Evidence::start(data, iowq));
             barrier.wait();
             std::thread::sleep(plan.ramp());
+            let probe = early.unwrap_or_else(|| Evidence::start(data, iowq));
             let before = Usage::process();
             let outcomes: Vec<Result<WorkerStats>> = handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::Precondition("a worker thread panicked".into()))))
                 .collect();
-            (outcomes, Usage::process().since(&before))
+            (outcomes, Usage::process().since(&before), probe)
         });
         let workers = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+        let op_bytes = crate::kinds::op_bytes(plan);
+        let read_bytes = workers.iter().map(|w| w.read_ops).sum::<u64>() * op_bytes;
+        let written_bytes = workers.iter().map(|w| w.write_ops).sum::<u64>() * op_bytes;
+        let evidence = probe.finish(&self.data, &self.backends, read_bytes, written_bytes, self.setup_notes());
         if STOP.load(Ordering::Relaxed) {
             return Err(Error::Precondition("interrupted".into()));
         }
@@ -159,7 +198,22 @@ impl<'p> Prepared<'p> {
         } else {
             None
         };
-        Ok(assemble(&workers, usage, self.resident, final_sync_ns, interval_ns))
+        let mut measured = assemble(&workers, usage, self.resident, final_sync_ns, interval_ns);
+        measured.backend_setup = self.backends[0].setup();
+        measured.evidence = evidence;
+        let completed = workers.iter().map(|w| w.completed).sum();
+        measured.pattern = self.file_kind.after_run(plan, &self.data, completed, &measured)?;
+        Ok(measured)
+    }
+
+    /// Setup the loop applied itself, for the evidence: fadvise hints and I/O buffer backing.
+    fn setup_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(h) = self.plan.tuning.fadvise {
+            notes.push(format!("posix_fadvise {}: applied to every worker's descriptor", h.name()));
+        }
+        notes.extend(self.pools.first().and_then(BufferPool::describe));
+        notes
     }
 }
 
@@ -218,7 +272,9 @@ fn assemble(
         per_thread,
         series: Series { interval_ns, points: stats::series::merge_series(interval_ns, &series_parts) },
         backend_setup: serde_json::Map::new(),
-        submit: None,
+        submit: backend::SubmitTimes::merge_all(workers.iter().filter_map(|w| w.submit.as_ref())),
+        evidence: Evidence::default(),
+        pattern: None,
     }
 }
 
@@ -230,7 +286,7 @@ fn worker(
     index: u32,
     backend: &mut dyn Backend,
     pool: &mut BufferPool,
-    data: &DataFile,
+    (data, file_kind): (&DataFile, &crate::kinds::FileKind),
     barrier: &Barrier,
     failed: &AtomicBool,
     interval_ns: u64,
@@ -257,6 +313,8 @@ fn worker(
         series: SeriesRecorder::new(interval_ns),
         sync_hist: stats::new_hist(),
         verified_blocks: 0,
+        completed: 0,
+        submit: None,
     };
     let mut inflight = 0usize;
     let mut writes_since_sync = 0u32;
@@ -266,7 +324,13 @@ fn worker(
     let mut last_end = None;
     let mut measured_ops = 0u64;
 
+    // A failed start still meets the barrier, so the other workers and the timer are not left waiting.
+    let started_ok = backend.start();
     barrier.wait();
+    started_ok?;
+    if let Some(t) = backend.submit_times() {
+        t.reset();
+    }
     // Times are raw clock readings; `since_begin` turns them into ns from the start.
     let begin = clock.raw();
     let since_begin = |t: u64| clock.ns(begin, t);
@@ -285,7 +349,12 @@ fn worker(
                 // The read lands in this buffer and overwrites any write layout it held.
                 phase[slot as usize] = None;
             } else {
-                template.prepare(offset, &mut pool.slot_mut(slot)[..bs], &mut phase[slot as usize]);
+                if kind == OpKind::Write {
+                    template.prepare(offset, &mut pool.slot_mut(slot)[..bs], &mut phase[slot as usize]);
+                } else {
+                    // An update reads its record's window into the buffer; a scan reads through it.
+                    phase[slot as usize] = None;
+                }
                 if let Some(n) = sync_every {
                     writes_since_sync += 1;
                     if writes_since_sync >= n {
@@ -319,13 +388,23 @@ fn worker(
             break;
         }
 
-        backend.reap(1, &mut done)?;
+        backend.reap((plan.iodepth_batch_complete_min as usize).clamp(1, inflight), &mut done)?;
         let mut now = None;
         for c in done.drain(..) {
             let op = ops[c.slot as usize];
             backend::check_completion(&op, c.result, data)?;
+            if op.kind == OpKind::Scan {
+                // A wrong count fails the run (see `kinds`).
+                file_kind.check_scan(data, pool.slot(c.slot))?;
+            }
             if op.kind == OpKind::Read {
                 checksum = checksum.wrapping_add(pattern::consume(backend.view(&op, pool.slot(c.slot))));
+            }
+            // The file shrank under a mapping: the SIGBUS handler read zeros in; fail, never count them.
+            if crate::os::sigbus::pending()
+                && let Some(e) = crate::os::sigbus::take_error(&data.path)
+            {
+                return Err(e);
             }
             let end = clock.raw();
             now = Some(end);
@@ -333,6 +412,9 @@ fn worker(
             let latency = clock.ns(started[c.slot as usize], end);
             if !measuring && since_begin(end) >= measure_from {
                 measuring = true;
+                if let Some(t) = backend.submit_times() {
+                    t.reset();
+                }
             }
             if op.kind == OpKind::Sync {
                 if measuring {
@@ -341,12 +423,15 @@ fn worker(
                 continue;
             }
             free.push(c.slot);
+            st.completed += 1;
             if measuring {
                 let t = since_begin(end).saturating_sub(measure_from);
-                st.series.record(t, latency, op.len as u64);
+                // A scan covers the whole file (checked above); every other operation its length.
+                let bytes = if op.kind == OpKind::Scan { c.result as u64 } else { op.len as u64 };
+                st.series.record(t, latency, bytes);
                 measured_ops += 1;
-                st.bytes += op.len as u64;
-                if op.kind == OpKind::Read {
+                st.bytes += bytes;
+                if matches!(op.kind, OpKind::Read | OpKind::Scan) {
                     st.read_ops += 1;
                 } else {
                     st.write_ops += 1;
@@ -369,6 +454,7 @@ fn worker(
         }
     }
     black_box(checksum);
+    st.submit = backend.submit_times().map(|t| t.clone());
     st.series.finish();
     st.runtime_ns = last_end.map(|e| since_begin(e).saturating_sub(measure_from)).unwrap_or(0);
     if measured_ops == 0 && !STOP.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {

@@ -29,7 +29,37 @@ pub struct RawWorkload {
     pub durability: Option<String>,
     pub cache: Option<String>,
     pub dir: Option<String>,
+    pub filename: Option<String>,
     pub verify: Option<bool>,
+    /// Queue backends: operations handed to the kernel per submission (0: all queued).
+    pub iodepth_batch_submit: Option<i64>,
+    /// Queue backends: completions to wait for before refilling the queue.
+    pub iodepth_batch_complete_min: Option<i64>,
+    /// io_uring: registered buffers, registered file, kernel submission thread and its idle time.
+    pub fixedbufs: Option<Value>,
+    pub registerfiles: Option<Value>,
+    pub sqthread_poll: Option<Value>,
+    pub sqthread_poll_idle: Option<Value>,
+    // Tuning (validated in tuning.rs): mmap advice, prefault, collapse, mapping kind, fadvise,
+    // I/O buffer backing, system THP mode, readahead, dropping caches; time-series interval.
+    pub advice: Option<String>,
+    pub populate: Option<String>,
+    pub collapse: Option<bool>,
+    pub map: Option<String>,
+    pub fadvise: Option<String>,
+    pub buffers: Option<String>,
+    pub thp_system: Option<String>,
+    pub read_ahead_kb: Option<i64>,
+    pub drop_caches: Option<bool>,
+    pub series_interval: Option<Value>,
+    // Resource limits (validated in limits.rs): memory cgroup, RLIMIT_AS, mmap window.
+    pub memory_limit: Option<Value>,
+    pub address_space_limit: Option<Value>,
+    pub window: Option<Value>,
+    // rw = records / seqrecords (validated in kinds.rs): record size, and what descriptor
+    // backends read and write back per update (record or page).
+    pub record_size: Option<Value>,
+    pub records_io: Option<String>,
 }
 
 /// A suite file: shared `[defaults]` and a list of `[[workload]]` tables. A file without
@@ -115,10 +145,11 @@ impl Suite {
         for (i, w) in self.workloads.iter().enumerate() {
             let mut merged = w.clone();
             merged.extend(overrides.clone());
+            crate::keys::check_lists(i + 1, &merged)?;
             for table in expand_lists(&merged) {
-                let mut raw: RawWorkload = Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-                    Error::invalid(format!("workload {}", i + 1), one_line(e.message()))
-                })?;
+                let mut raw: RawWorkload = Value::Table(table.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| crate::keys::raw_error(i + 1, &table, &e))?;
                 if raw.name.is_none() {
                     raw.name = Some(default_name(&raw));
                 }
@@ -153,10 +184,16 @@ pub fn expand_lists(table: &Table) -> Vec<Table> {
 
 fn default_name(raw: &RawWorkload) -> String {
     let rw = raw.rw.as_deref().unwrap_or("randread");
-    let bs = match &raw.bs {
+    // Records are named by their record size; scans by their read size.
+    let (bs, fallback) = match rw {
+        "records" | "seqrecords" => (&raw.record_size, "32"),
+        "scan" => (&raw.bs, "64k"),
+        _ => (&raw.bs, "4k"),
+    };
+    let bs = match bs {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Integer(n)) => crate::units::format_size(*n as u64),
-        _ => "4k".into(),
+        _ => fallback.into(),
     };
     let cache = raw.cache.as_deref().unwrap_or("warm");
     format!("{rw}-{bs}-{cache}")

@@ -187,7 +187,7 @@ fn bad_workload_files_are_named_with_exit_code_2() {
     let dir = TempDir::new("badtoml");
     let cases = [
         ("blocksize = '4k'\n", "unknown field `blocksize`"),
-        ("rw = 'sideways'\n", "rw: unknown pattern 'sideways' (expected one of read, write, randread, randwrite, rw, randrw)"),
+        ("rw = 'sideways'\n", "rw: unknown pattern 'sideways' (expected one of read, write, randread, randwrite, rw, randrw"),
         ("bs = '4x'\n", "bs: '4x' has an unknown size suffix (use k, m, g or t)"),
         ("rw = [\n", "TOML parse error"),
         ("backend = 'mmap'\nrw = 'randwrite'\ndurability = 'fsync:4'\n", "durability: the mmap backend makes writes durable with msync:N or msync-async:N"),

@@ -26,7 +26,12 @@ pub fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File
     if plan.durability == Durability::Odsync {
         flags |= libc::O_DSYNC;
     }
-    OpenOptions::new().read(true).write(plan.rw.has_writes()).custom_flags(flags).open(&data.path).map_err(|e| {
+    if plan.rw.has_writes() {
+        // Writes never go through a symbolic link planted in place of the data file.
+        flags |= libc::O_NOFOLLOW;
+    }
+    let opened = OpenOptions::new().read(true).write(plan.rw.has_writes()).custom_flags(flags).open(&data.path);
+    let file = opened.map_err(|e| {
         if direct && e.raw_os_error() == Some(libc::EINVAL) {
             let fs = os::mount_of(&data.path).map(|m| m.fs_type).unwrap_or_else(|| "unknown".into());
             Error::Unsupported {
@@ -39,7 +44,13 @@ pub fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File
         } else {
             Error::io(format!("cannot open {}", data.path.display()), e)
         }
-    })
+    })?;
+    // The hint belongs to this open file (readahead mode is per descriptor), so every
+    // worker's descriptor gets it.
+    if let Some(hint) = plan.tuning.fadvise {
+        os::advice::apply_fadvise(&file, hint, plan.backend.name())?;
+    }
+    Ok(file)
 }
 
 /// The O_DIRECT alignment for `data`, checked against the plan's block size.
@@ -92,6 +103,10 @@ impl Backend for PreadBackend {
                 };
                 result_of(rc as libc::ssize_t)
             }
+            // rw = scan: read() the whole log through the slot's buffer (see crate::logscan).
+            OpKind::Scan => crate::logscan::scan_fd(fd, buf),
+            // Record updates reach this backend as a read and a write (backend/rmw.rs).
+            OpKind::Update => -(libc::EOPNOTSUPP as i64),
         };
         self.pending = Some(Completion { slot: op.slot, result });
         Ok(())

@@ -8,12 +8,18 @@ use crate::data::DataFile;
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Durability, Plan};
 use memmap2::{MmapOptions, MmapRaw};
+use crate::os::sigbus;
 use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 
 pub struct SharedMap {
+    /// Lets the SIGBUS handler turn a truncated file into a failed run (see os/sigbus.rs).
+    sigbus: Arc<sigbus::Registration>,
     map: Arc<MmapRaw>,
     durability: Durability,
+    /// What the tuning applied, for the result's evidence.
+    setup: Arc<Vec<String>>,
 }
 
 impl SharedMap {
@@ -22,9 +28,11 @@ impl SharedMap {
         let file = OpenOptions::new()
             .read(true)
             .write(writes)
+            // Writes never go through a symbolic link planted in place of the data file.
+            .custom_flags(if writes { libc::O_NOFOLLOW } else { 0 })
             .open(&data.path)
             .context(|| format!("cannot open {}", data.path.display()))?;
-        let len = file.metadata().context(|| format!("cannot stat {}", data.path.display()))?.len();
+        let len = crate::os::file_len(&file).context(|| format!("cannot stat {}", data.path.display()))?;
         if len < plan.size_bytes {
             return Err(Error::Precondition(format!(
                 "{} holds {len} bytes, less than size = {}; remove it so iobench recreates it",
@@ -35,22 +43,42 @@ impl SharedMap {
         let mut options = MmapOptions::new();
         options.len(plan.size_bytes as usize);
         // SAFETY: the file is iobench's own and was checked above to cover the whole mapping.
-        // Another process truncating it during the run would make accesses fault with SIGBUS.
-        let map = if writes { options.map_raw(&file) } else { options.map_raw_read_only(&file) };
+        // Another process truncating it during the run makes accesses fault with SIGBUS: the
+        // registration below makes that a failed run instead of a dead process.
+        let map = super::mmap_tuning::map(&mut options, &file, writes, &plan.tuning);
         let map = map
-            .map_err(|e| Error::io(format!("mmap of {} ({} bytes) failed", data.path.display(), plan.size_bytes), e))?;
-        Ok(SharedMap { map: Arc::new(map), durability: plan.durability })
+            .map_err(|e| {
+                // "mmap failed: ENOMEM" is the expected outcome under address_space_limit: say so.
+                let enomem = e.raw_os_error() == Some(libc::ENOMEM);
+                let hint = if enomem { "; map it in pieces with window = \"256m\"" } else { "" };
+                let name = super::mmap_window::errno_name(&e);
+                let what = format!("mmap failed: {name} ({} bytes of {}){hint}", plan.size_bytes, data.path.display());
+                Error::io(what, e)
+            })?;
+        let sigbus = Arc::new(sigbus::Registration::new(map.as_ptr(), plan.size_bytes as usize)?);
+        // Advice, prefault and collapse (see mmap_tuning.rs), after the SIGBUS registration.
+        let setup = Arc::new(super::mmap_tuning::apply(&map, &plan.tuning)?);
+        Ok(SharedMap { sigbus, map: Arc::new(map), durability: plan.durability, setup })
     }
 
     pub fn instance(&self) -> MmapBackend {
-        MmapBackend { map: Arc::clone(&self.map), durability: self.durability, pending: None }
+        MmapBackend {
+            _sigbus: Arc::clone(&self.sigbus),
+            map: Arc::clone(&self.map),
+            durability: self.durability,
+            pending: None,
+            setup: Arc::clone(&self.setup),
+        }
     }
 }
 
 pub struct MmapBackend {
+    /// Declared first so it is dropped first: the handler forgets the range before it is unmapped.
+    _sigbus: Arc<sigbus::Registration>,
     map: Arc<MmapRaw>,
     durability: Durability,
     pending: Option<Completion>,
+    setup: Arc<Vec<String>>,
 }
 
 impl Backend for MmapBackend {
@@ -81,6 +109,19 @@ impl Backend for MmapBackend {
                     Err(e) => -(e.raw_os_error().unwrap_or(libc::EIO) as i64),
                 }
             }
+            // rw = records: the record's value is updated where it lies in the mapping.
+            OpKind::Update => {
+                // SAFETY: the record lies inside the mapping (offsets are drawn below size minus
+                // the record size), which is writable for record workloads, and records run one worker.
+                unsafe { crate::records::update_in_place(self.map.as_mut_ptr().add(op.offset as usize)) };
+                op.len as i64
+            }
+            // rw = scan: memchr over the whole mapping in place; the counts go to the slot's buffer.
+            OpKind::Scan => {
+                // SAFETY: the mapping covers the file and lives as long as `self`; scans only read.
+                let all = unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.map.len()) };
+                crate::logscan::scan_mapped(all, buf)
+            }
         };
         self.pending = Some(Completion { slot: op.slot, result });
         Ok(())
@@ -100,5 +141,13 @@ impl Backend for MmapBackend {
 
     fn flush(&mut self) -> Result<()> {
         self.map.flush().context(|| "final msync(MS_SYNC)".into())
+    }
+
+    fn setup_notes(&self) -> Vec<String> {
+        self.setup.to_vec()
+    }
+
+    fn mapped_region(&self) -> Option<crate::evidence::MappedRegion> {
+        Some(crate::evidence::MappedRegion { addr: self.map.as_ptr() as usize, len: self.map.len() })
     }
 }

@@ -3,8 +3,16 @@
 
 mod buffered;
 mod mmap;
+mod mmap_tuning;
+mod mmap_window;
 mod null;
+mod queue;
+mod rmw;
+mod scan;
+mod tokio;
+pub mod uring;
 
+use crate::buffers::BufferPool;
 use crate::data::DataFile;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -13,6 +21,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use buffered::PreadBackend;
+pub use queue::{SlotBuf, SubmitTimes};
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +30,12 @@ pub enum OpKind {
     Write,
     /// Make earlier writes durable, as the plan's durability policy says (fsync, msync…).
     Sync,
+    /// `rw = records`: read-modify-write of the record at `offset` (`len` = record size), see
+    /// `crate::records`. mmap updates in place; descriptor backends get it from `rmw::Rmw`.
+    Update,
+    /// `rw = scan`: one whole scan of the log, counting lines and matches (see `crate::logscan`).
+    /// The backend stores the counts in the slot's buffer and reports the bytes scanned.
+    Scan,
 }
 
 /// One operation handed to a backend. `slot` names the buffer and is echoed in its completion.
@@ -60,6 +75,38 @@ pub trait Backend: Send {
 
     /// Makes every write durable (fsync, msync). Timed separately as the run's final sync.
     fn flush(&mut self) -> Result<()>;
+
+    /// What setup applied (madvise, prefault, fadvise…), kept as evidence in the result.
+    fn setup_notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A region this backend mapped: its smaps entry is read as evidence before it is unmapped.
+    fn mapped_region(&self) -> Option<crate::evidence::MappedRegion> {
+        None
+    }
+
+    /// Registers the worker's buffers with the kernel (io_uring `fixedbufs`). Called once,
+    /// untimed, after the pool is allocated; the pool outlives the backend.
+    fn register(&mut self, _pool: &mut BufferPool) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called on the worker thread before each run, untimed: a backend bound to the thread
+    /// that submits (io_uring SINGLE_ISSUER) attaches to it here.
+    fn start(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// What was in force (setup flags, registrations, runtime threads): `backend_setup` in results.
+    fn setup(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
+
+    /// Submit-side times (queue backends only); the loop resets them when measurement starts.
+    fn submit_times(&mut self) -> Option<&mut SubmitTimes> {
+        None
+    }
 }
 
 /// Every backend iobench knows, by the name used on the CLI and in results.
@@ -74,10 +121,12 @@ pub enum BackendKind {
     Tokio,
     TokioPread,
     Null,
+    /// `rw = scan` only: `BufReader::lines()` as naive code writes it.
+    Lines,
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 8] = [
+    pub const ALL: [BackendKind; 9] = [
         BackendKind::Buffered,
         BackendKind::Direct,
         BackendKind::Mmap,
@@ -86,6 +135,7 @@ impl BackendKind {
         BackendKind::Tokio,
         BackendKind::TokioPread,
         BackendKind::Null,
+        BackendKind::Lines,
     ];
 
     pub fn name(self) -> &'static str {
@@ -98,6 +148,7 @@ impl BackendKind {
             BackendKind::Tokio => "tokio",
             BackendKind::TokioPread => "tokio-pread",
             BackendKind::Null => "null",
+            BackendKind::Lines => "lines",
         }
     }
 
@@ -112,6 +163,7 @@ impl BackendKind {
             BackendKind::Tokio => "tokio::fs::File (seek + read/write on tokio's blocking pool), iodepth tasks",
             BackendKind::TokioPread => "spawn_blocking around pread/pwrite, iodepth tasks",
             BackendKind::Null => "no I/O at all: the harness's own cost per operation",
+            BackendKind::Lines => "rw = scan only: std BufReader::lines() as naive code writes it (a String per line)",
         }
     }
 
@@ -144,11 +196,33 @@ impl FromStr for BackendKind {
 
 /// Alignment the loop must give buffers, offsets and lengths for this plan's backend.
 pub fn required_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
-    if plan.backend.is_direct() { buffered::direct_alignment(plan, data) } else { Ok(1) }
+    if !plan.backend.is_direct() {
+        Ok(1)
+    } else if plan.rw.is_records() {
+        // Record updates move aligned windows around the record, whatever its size.
+        Ok(rmw::direct_alignment(data))
+    } else {
+        buffered::direct_alignment(plan, data)
+    }
 }
 
 /// Opens one backend instance per worker thread on `data`.
 pub fn open(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
+    // The article's patterns: scans have their own readers except on mmap, buffered and direct
+    // (see `scan`); record updates on descriptor backends are read-modify-writes (see `rmw`).
+    if plan.rw == crate::plan::Rw::Scan {
+        return scan::open(plan, data, open_plain);
+    }
+    if plan.rw.is_records() {
+        return rmw::open(plan, data, open_plain);
+    }
+    open_plain(plan, data)
+}
+
+/// How `open` opens the block backends; `scan` and `rmw` build on it.
+type OpenPlain = fn(&Plan, &DataFile) -> Result<Vec<Box<dyn Backend>>>;
+
+fn open_plain(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
     let threads = plan.threads as usize;
     let mut out: Vec<Box<dyn Backend>> = Vec::with_capacity(threads);
     match plan.backend {
@@ -157,10 +231,27 @@ pub fn open(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
                 out.push(Box::new(PreadBackend::open(plan, data)?));
             }
         }
+        BackendKind::Mmap if plan.limits.window_bytes.is_some() => {
+            let window = plan.limits.window_bytes.unwrap_or(plan.size_bytes);
+            for _ in 0..threads {
+                out.push(Box::new(mmap_window::WindowedMmap::open(plan, data, window)?));
+            }
+        }
         BackendKind::Mmap => {
             let shared = mmap::SharedMap::open(plan, data)?;
             for _ in 0..threads {
                 out.push(Box::new(shared.instance()));
+            }
+        }
+        BackendKind::Uring | BackendKind::UringDirect => {
+            for _ in 0..threads {
+                out.push(Box::new(uring::UringBackend::open(plan, data)?));
+            }
+        }
+        BackendKind::Tokio | BackendKind::TokioPread => {
+            let rt = self::tokio::runtime()?;
+            for _ in 0..threads {
+                out.push(Box::new(self::tokio::TokioBackend::open(plan, data, rt.clone())?));
             }
         }
         BackendKind::Null => {
@@ -168,14 +259,14 @@ pub fn open(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
                 out.push(Box::new(null::NullBackend::default()));
             }
         }
-        other => {
-            return Err(Error::Unsupported {
-                backend: other.to_string(),
-                reason: "not available in this build".into(),
-            });
-        }
+        BackendKind::Lines => return Err(scan::lines_elsewhere()),
     }
     Ok(out)
+}
+
+/// The error of a backend handed an operation kind that reaches it only through an adapter.
+pub(crate) fn not_native(op: &Op, backend: &str) -> Error {
+    Error::Precondition(format!("{backend} was handed a {:?} operation directly; this is a bug in iobench", op.kind))
 }
 
 /// Turns a completion's result into an error naming the operation, or the byte count.
@@ -190,21 +281,25 @@ pub fn check_completion(op: &Op, result: i64, data: &DataFile) -> Result<()> {
             Ok(())
         };
     }
+    let what = match op.kind {
+        OpKind::Read => "read",
+        OpKind::Update => "update",
+        OpKind::Scan => "scan",
+        OpKind::Write | OpKind::Sync => "write",
+    };
+    // A scan reports the whole file's bytes; every other operation its own length.
+    let expected = if op.kind == OpKind::Scan { data.size } else { op.len as u64 };
     if result < 0 {
-        let what = if op.kind == OpKind::Read { "read" } else { "write" };
         return Err(Error::io(
-            format!("{what} of {} bytes at offset {} of {}", op.len, op.offset, data.path.display()),
+            format!("{what} of {expected} bytes at offset {} of {}", op.offset, data.path.display()),
             std::io::Error::from_raw_os_error(-result as i32),
         ));
     }
-    if result as u64 != op.len as u64 {
+    if result as u64 != expected {
         return Err(Error::Precondition(format!(
-            "short {} at offset {} of {}: {} of {} bytes (was the file truncated?)",
-            if op.kind == OpKind::Read { "read" } else { "write" },
+            "short {what} at offset {} of {}: {result} of {expected} bytes (was the file truncated?)",
             op.offset,
             data.path.display(),
-            result,
-            op.len
         )));
     }
     Ok(())

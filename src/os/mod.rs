@@ -1,6 +1,12 @@
 //! Linux facilities std lacks: resource usage, cache control and residency, O_DIRECT alignment.
 
+pub mod advice;
+pub mod blockdev;
+pub mod knobs;
+pub mod sigbus;
 pub mod signals;
+pub mod smaps;
+pub mod vmstat;
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -62,31 +68,55 @@ pub fn fadvise(file: &File, advice: libc::c_int) -> Result<()> {
     Ok(())
 }
 
-/// Fraction (0.0–1.0) of the file's pages resident in the page cache, from `mincore` on a
-/// fresh read-only mapping. Mapping a file faults nothing in, so the check does not disturb it.
+/// Fraction (0.0–1.0) of the file's pages resident in the page cache, from `mincore` on fresh
+/// read-only mappings. Mapping a file faults nothing in, so the check does not disturb it. The
+/// file is mapped 64 MiB at a time, so the check works under a small `address_space_limit`.
 pub fn residency(file: &File) -> Result<f64> {
-    let len = file.metadata().map_err(|e| Error::io("stat", e))?.len() as usize;
+    const CHUNK: usize = 64 << 20;
+    let len = file_len(file).map_err(|e| Error::io("stat", e))? as usize;
     if len == 0 {
         return Ok(0.0);
     }
     let page = page_size();
-    // SAFETY: a private read-only mapping of a file we hold open; unmapped before return.
-    let addr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0) };
-    if addr == libc::MAP_FAILED {
-        return Err(Error::last_os("mmap for mincore"));
+    let mut vec = vec![0u8; CHUNK / page];
+    let (mut resident, mut offset) = (0usize, 0usize);
+    while offset < len {
+        let n = CHUNK.min(len - offset);
+        // SAFETY: a shared read-only mapping of a file we hold open; unmapped before the next chunk.
+        let addr = unsafe {
+            libc::mmap(std::ptr::null_mut(), n, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), offset as i64)
+        };
+        if addr == libc::MAP_FAILED {
+            return Err(Error::last_os("mmap for mincore"));
+        }
+        // SAFETY: `vec` has one byte per page of the (at most CHUNK-byte) mapping.
+        let rc = unsafe { libc::mincore(addr, n, vec.as_mut_ptr()) };
+        let err = std::io::Error::last_os_error();
+        // SAFETY: unmapping exactly what was mapped above.
+        unsafe { libc::munmap(addr, n) };
+        if rc != 0 {
+            return Err(Error::io("mincore", err));
+        }
+        resident += vec[..n.div_ceil(page)].iter().filter(|b| **b & 1 == 1).count();
+        offset += n;
     }
-    let pages = len.div_ceil(page);
-    let mut vec = vec![0u8; pages];
-    // SAFETY: `vec` has one byte per page of the mapping.
-    let rc = unsafe { libc::mincore(addr, len, vec.as_mut_ptr()) };
-    let err = std::io::Error::last_os_error();
-    // SAFETY: unmapping exactly what was mapped above.
-    unsafe { libc::munmap(addr, len) };
-    if rc != 0 {
-        return Err(Error::io("mincore", err));
+    Ok(resident as f64 / len.div_ceil(page) as f64)
+}
+
+/// Length in bytes of a regular file, or of a block device (whose `st_size` is 0).
+pub fn file_len(file: &File) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_block_device() {
+        return Ok(meta.len());
     }
-    let resident = vec.iter().filter(|b| **b & 1 == 1).count();
-    Ok(resident as f64 / pages as f64)
+    const BLKGETSIZE64: libc::c_ulong = 0x8008_1272; // _IOR(0x12, 114, u64)
+    let mut bytes = 0u64;
+    // SAFETY: BLKGETSIZE64 writes one u64 into `bytes`.
+    if unsafe { libc::ioctl(file.as_raw_fd(), BLKGETSIZE64, &mut bytes) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(bytes)
 }
 
 pub fn page_size() -> usize {

@@ -1,12 +1,16 @@
 //! Ctrl-C and SIGTERM: the first asks every run to stop at its next operation (finished runs
-//! are kept and written); the second exits at once.
+//! are kept and written, and created data files removed); the second exits at once, removing
+//! the data files this invocation created first (see `cleanup`).
 
 use crate::run::STOP;
 use std::sync::atomic::Ordering;
 
 extern "C" fn on_signal(_: libc::c_int) {
     if STOP.swap(true, Ordering::SeqCst) {
-        // Second signal: leave now. Only async-signal-safe calls here.
+        // Second signal: leave now. Only async-signal-safe calls here (unlink, rmdir, _exit).
+        crate::cleanup::unlink_recorded_from_signal();
+        // System knobs changed for the run (THP mode, readahead) go back to what they were.
+        crate::os::knobs::restore_from_signal();
         unsafe { libc::_exit(130) };
     }
     let msg = b"\niobench: stopping after the current operation (press Ctrl-C again to quit now)\n";

@@ -11,7 +11,7 @@ pub fn render(runs: &[RunResult]) -> String {
     for run in runs {
         let w = &run.workload;
         let heading = format!(
-            "{}: rw={} bs={} size={} iodepth={} threads={} cache={:?} durability={:?}",
+            "{}: rw={} bs={} size={} iodepth={} threads={} cache={} durability={}",
             w.name,
             serde_json::to_value(w.rw).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
             crate::units::format_size(w.bs_bytes),
@@ -77,6 +77,10 @@ fn row(run: &RunResult, durable: bool) -> String {
         r.push_str(&format!("  verified {} blocks", m.verified_blocks));
     }
     r.push('\n');
+    if let Some(p) = &m.pattern {
+        r.push_str(&format!("    {}\n", p.summary()));
+    }
+    r.extend(crate::evidence::table_line(run));
     for n in &run.notes {
         r.push_str(&format!("    note: {n}\n"));
     }

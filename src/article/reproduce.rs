@@ -1,0 +1,93 @@
+//! `iobench reproduce`: run the article suite through the normal session, then write the
+//! results folder: results.json, environment.json, ARTICLE.md (+ article.json with the same
+//! verdicts for scripts), the general report (report.md, report.html) and plots/.
+
+use super::{Finding, evaluate, plots, render, suite};
+use crate::error::{Error, Result};
+use crate::result::{Results, write_atomic};
+use crate::session::{Progress, Session};
+use std::path::{Path, PathBuf};
+use toml::Table;
+
+pub struct Options {
+    pub quick: bool,
+    /// Directory for the data files (the suite's `dir`); default `./iobench-data`.
+    pub data_dir: Option<PathBuf>,
+    /// The results folder.
+    pub out: PathBuf,
+    pub keep_files: bool,
+}
+
+/// What was written.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub article: PathBuf,
+    pub report: Option<PathBuf>,
+    /// Why the general report could not be written, if it could not (ARTICLE.md is written anyway).
+    pub report_error: Option<String>,
+    pub plots: usize,
+}
+
+/// `results/<yyyy-mm-dd>-<hostname>` (with `-quick` for a quick run).
+pub fn default_out(quick: bool) -> PathBuf {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let date: String = crate::report::document::utc(now).chars().take(10).collect();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    let host = crate::report::plots::slug(if host.is_empty() { "machine" } else { &host });
+    Path::new("results").join(format!("{date}-{host}{}", if quick { "-quick" } else { "" }))
+}
+
+/// The session that runs the article suite as `opts` says.
+pub fn session(opts: &Options) -> Result<Session> {
+    let suite = suite::load(opts.quick)?;
+    let mut overrides = Table::new();
+    if let Some(d) = &opts.data_dir {
+        overrides.insert("dir".into(), toml::Value::String(d.display().to_string()));
+    }
+    Ok(Session {
+        suite,
+        overrides,
+        output: Some(opts.out.join("results.json")),
+        safety: crate::safety::Policy { keep_files: opts.keep_files, ..Default::default() },
+    })
+}
+
+/// Runs the suite and writes the folder.
+pub fn run(opts: &Options, session: &Session, progress: impl FnMut(Progress<'_>)) -> Result<Outcome> {
+    let results = session.run_with(progress)?;
+    write(&opts.out, &command(opts.quick), &results)
+}
+
+pub fn command(quick: bool) -> String {
+    if quick { "iobench reproduce --quick".into() } else { "iobench reproduce".into() }
+}
+
+/// Writes everything but results.json (the session wrote it) into `out` from `results`.
+pub fn write(out: &Path, command: &str, results: &Results) -> Result<Outcome> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    let env = serde_json::to_vec_pretty(&results.environment).map_err(|e| Error::Precondition(e.to_string()))?;
+    write_atomic(&out.join("environment.json"), &env)?;
+    let findings = evaluate(results);
+    let json = serde_json::to_vec_pretty(&findings).map_err(|e| Error::Precondition(e.to_string()))?;
+    write_atomic(&out.join("article.json"), &json)?;
+
+    let plot_dir = out.join("plots");
+    std::fs::create_dir_all(&plot_dir).map_err(|e| Error::io(format!("cannot create {}", plot_dir.display()), e))?;
+    let mut links = render::Links { command: command.to_string(), ..Default::default() };
+    let ours = plots::all(results)?;
+    for p in &ours {
+        write_atomic(&plot_dir.join(format!("{}.svg", p.id)), p.svg.as_bytes())?;
+        links.plots.push((p.title.clone(), format!("plots/{}.svg", p.id), render::plot_owner(p)));
+    }
+    // The general report (every cell's tables and plots); ARTICLE.md does not depend on it.
+    let (report, report_error, report_plots) = match crate::report::document::Report::build(std::slice::from_ref(results))
+        .and_then(|r| r.write(out))
+    {
+        Ok(w) => (Some(w.html), None, w.plots),
+        Err(e) => (None, Some(e.to_string()), 0),
+    };
+    links.report = report.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+    let article = out.join("ARTICLE.md");
+    write_atomic(&article, render::markdown(results, &findings, &links).as_bytes())?;
+    Ok(Outcome { findings, article, report, report_error, plots: ours.len() + report_plots })
+}

@@ -1,0 +1,156 @@
+//! Removing what this invocation created, and only that.
+//!
+//! A `Scope` covers one `iobench run` (a `Session`). While it is active on a thread, every file
+//! and directory iobench creates there is recorded (`record_created`, `create_dir_all`), and
+//! dropping the scope removes them, newest first, directories only if empty, unless
+//! `--keep-files`. The drop runs on normal return, on error and after a first Ctrl-C or SIGTERM
+//! (the session stops and returns). Whatever existed before is never recorded, so never removed.
+//!
+//! A second Ctrl-C exits at once from the signal handler, which may only make async-signal-safe
+//! calls: so every recorded path is also kept as a pre-formatted C string, and
+//! `unlink_recorded_from_signal` unlinks them with nothing but `unlink`/`rmdir`. SIGKILL leaves
+//! the files (nothing can run).
+//!
+//! Without a scope (library users, benches) nothing is recorded and files stay, as before.
+
+use std::cell::RefCell;
+use std::ffi::{CString, c_char};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+thread_local! {
+    /// The paths recorded by the active scope of this thread, in creation order, with their
+    /// signal slot.
+    static RECORDED: RefCell<Option<Vec<(PathBuf, Option<usize>)>>> = const { RefCell::new(None) };
+}
+
+/// The same paths for the signal handler (leaked C strings; null = free slot).
+const SIGNAL_SLOTS: usize = 256;
+static SIGNAL_PATHS: [AtomicPtr<c_char>; SIGNAL_SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SIGNAL_SLOTS];
+static KEEP: AtomicBool = AtomicBool::new(false);
+
+/// Removes, when dropped, everything recorded while it was active (unless `keep`).
+#[must_use = "files are removed when the scope is dropped"]
+pub struct Scope {
+    keep: bool,
+    outer: Option<Vec<(PathBuf, Option<usize>)>>,
+}
+
+impl Scope {
+    /// Starts recording on this thread. `keep` (`--keep-files`) records but removes nothing.
+    pub fn enter(keep: bool) -> Scope {
+        KEEP.store(keep, Ordering::Relaxed);
+        let outer = RECORDED.with(|r| r.borrow_mut().replace(Vec::new()));
+        Scope { keep, outer }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let recorded = RECORDED.with(|r| std::mem::replace(&mut *r.borrow_mut(), self.outer.take()));
+        for (path, slot) in recorded.unwrap_or_default().into_iter().rev() {
+            if let Some(slot) = slot {
+                // The string is leaked on purpose: the signal handler may be reading it right now.
+                SIGNAL_PATHS[slot].store(std::ptr::null_mut(), Ordering::Release);
+            }
+            if self.keep {
+                continue;
+            }
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {
+                    let _ = std::fs::remove_dir(&path); // only if empty: anything else in it is not ours
+                }
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// Records `path` (a file or directory iobench just created) for removal at the end of the
+/// active scope. Does nothing without a scope.
+pub fn record_created(path: &Path) {
+    RECORDED.with(|r| {
+        let mut r = r.borrow_mut();
+        let Some(list) = r.as_mut() else { return };
+        if list.iter().any(|(p, _)| p == path) {
+            return;
+        }
+        let slot = CString::new(path.as_os_str().as_encoded_bytes()).ok().and_then(|c| {
+            let raw = c.into_raw();
+            let slot = SIGNAL_PATHS.iter().position(|s| {
+                s.compare_exchange(std::ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+            });
+            if slot.is_none() {
+                // SAFETY: `raw` came from `into_raw` above and was not published.
+                drop(unsafe { CString::from_raw(raw) });
+            }
+            slot
+        });
+        list.push((path.to_path_buf(), slot));
+    });
+}
+
+/// `std::fs::create_dir_all`, recording every directory level it had to create.
+pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+    let mut missing = Vec::new();
+    let mut p = dir;
+    while !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_err() {
+        missing.push(p.to_path_buf());
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => break,
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    for m in missing.iter().rev() {
+        record_created(m);
+    }
+    Ok(())
+}
+
+/// For the second-signal path: unlinks every recorded path, newest first (unless
+/// `--keep-files`). Async-signal-safe: atomics, `unlink` and `rmdir` only.
+pub fn unlink_recorded_from_signal() {
+    if KEEP.load(Ordering::Relaxed) {
+        return;
+    }
+    for slot in SIGNAL_PATHS.iter().rev() {
+        let p = slot.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: `p` is a leaked, NUL-terminated C string that is never freed.
+            unsafe {
+                if libc::unlink(p) != 0 {
+                    libc::rmdir(p);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_removes_what_it_created_and_nothing_else() {
+        let base = std::env::temp_dir().join(format!("iobench-cleanup-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        std::fs::write(base.join("before"), b"x").unwrap();
+        {
+            let _scope = Scope::enter(false);
+            create_dir_all(&base.join("a/b")).unwrap();
+            std::fs::write(base.join("a/b/f"), b"x").unwrap();
+            record_created(&base.join("a/b/f"));
+            std::fs::write(base.join("a/other"), b"x").unwrap(); // not recorded: must stay
+        }
+        assert!(base.join("before").exists());
+        assert!(!base.join("a/b").exists(), "created directory removed");
+        assert!(base.join("a/other").exists(), "a directory holding someone else's file stays");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}

@@ -1,0 +1,325 @@
+//! The article's usage patterns as workload kinds beside fio's block patterns: in-place record
+//! updates (`rw = records` / `seqrecords`, see `records`) and whole-log scans (`rw = scan`, see
+//! `logscan`). They run in the one run loop like any block workload; this module holds what
+//! each adds to it: its keys' validation (`finish`, called by `Plan::from_raw`), its own data
+//! file, the check of every scan's counts, the check of the record file after the run, and the
+//! figures they add to a result (`PatternFigures`).
+//!
+//! How each fits the loop:
+//! - records: an operation is one update (`OpKind::Update`) of the record at the drawn offset;
+//!   `bs_bytes` is the record size, so `OpStream` draws record numbers (in order, uniform or
+//!   zipf) and the loop's ops, latency and IOPS are updates, update latency and records/s.
+//! - scan: an operation is one whole scan (`OpKind::Scan`) and `bs_bytes` the read size of the
+//!   scans that read into a buffer; bytes per operation are the file's size, so the loop's
+//!   throughput is the scan rate. The scan's read-ahead depth (uring) is `ScanOptions`'s, and the
+//!   loop runs one scan at a time per worker.
+
+use crate::data::DataFile;
+use crate::error::{Error, Result};
+use crate::logscan::{self, Counts};
+use crate::plan::{CacheState, Plan, PlanContext, Rw};
+use crate::records::{self, Tally};
+use crate::result::Measured;
+use crate::workload::RawWorkload;
+use serde::{Deserialize, Serialize};
+use toml::Value;
+
+/// How a descriptor backend reads and writes back the record it updates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordsIo {
+    /// Just the record's bytes (O_DIRECT backends: the aligned block around it).
+    #[default]
+    Record,
+    /// The 4 KiB page holding it.
+    Page,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordOptions {
+    pub record_size_bytes: u64,
+    pub io: RecordsIo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOptions {
+    /// Reads in flight during one scan (uring, uring-direct): the workload's `iodepth`.
+    pub readahead: u32,
+    /// What a matching line contains.
+    pub needle: String,
+}
+
+/// Bytes one operation of `plan` covers: the whole file for a scan, else one block or record.
+pub fn op_bytes(plan: &Plan) -> u64 {
+    if plan.rw == Rw::Scan { plan.size_bytes } else { plan.bs_bytes }
+}
+
+/// Validates the record and scan keys and adapts the generic plan to the pattern. Called at the
+/// end of `Plan::from_raw`, after the generic checks.
+pub fn finish(plan: &mut Plan, raw: &RawWorkload, _ctx: PlanContext, notes: &mut Vec<String>) -> Result<()> {
+    if !plan.rw.is_records() {
+        let given: Vec<&str> = [("record_size", raw.record_size.is_some()), ("records_io", raw.records_io.is_some())]
+            .into_iter()
+            .filter_map(|(k, g)| g.then_some(k))
+            .collect();
+        if !given.is_empty() {
+            notes.push(format!("{} applies only to rw = records or seqrecords: not used", given.join(", ")));
+        }
+    }
+    if plan.rw.is_blocks() {
+        return Ok(());
+    }
+    if plan.filename.is_some() {
+        return Err(Error::invalid(
+            "filename",
+            "records and scan use a file iobench generates in --dir; leave filename out",
+        ));
+    }
+    if plan.rw == Rw::Scan { finish_scan(plan, raw, notes) } else { finish_records(plan, raw, notes) }
+}
+
+fn finish_records(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> Result<()> {
+    if raw.bs.is_some() {
+        return Err(Error::invalid(
+            "bs",
+            "records are read and written whole: set their size with record_size (default 32), not bs",
+        ));
+    }
+    let rs = match &raw.record_size {
+        None => records::DEFAULT_RECORD_SIZE,
+        Some(Value::Integer(n)) if *n > 0 => *n as u64,
+        Some(Value::String(s)) => crate::units::parse_size(s).map_err(|m| Error::invalid("record_size", m))?,
+        Some(v) => return Err(Error::invalid("record_size", format!("{v} is not a size (examples: 32, 128, 4k)"))),
+    };
+    if !rs.is_multiple_of(8) || !(records::MIN_RECORD_SIZE..=records::MAX_RECORD_SIZE).contains(&rs) {
+        return Err(Error::invalid(
+            "record_size",
+            format!("{rs} bytes: use a multiple of 8 from 16 to 64k (the article's record is 32)"),
+        ));
+    }
+    if !plan.size_bytes.is_multiple_of(4096) || plan.size_bytes < rs.max(4096) {
+        return Err(Error::invalid("size", "a record file is whole 4 KiB pages: use a multiple of 4k, e.g. 256m"));
+    }
+    if plan.threads > 1 {
+        return Err(Error::invalid(
+            "threads",
+            "record updates are read-modify-writes, so concurrent workers would lose each other's updates; \
+             use threads = 1 (and iodepth on uring for updates in flight)",
+        ));
+    }
+    let io = match raw.records_io.as_deref() {
+        None | Some("record") => RecordsIo::Record,
+        Some("page") => RecordsIo::Page,
+        Some(other) => {
+            return Err(Error::invalid("records_io", format!("unknown value '{other}' (expected record or page)")));
+        }
+    };
+    if raw.records_io.is_some() && plan.backend == crate::backend::BackendKind::Mmap {
+        notes.push("mmap updates each record in place: records_io does not apply".into());
+    }
+    if let Some(n) = plan.io_size_bytes
+        && n < rs
+    {
+        return Err(Error::invalid("io_size", format!("{n} bytes is less than one record (record_size = {rs})")));
+    }
+    plan.bs_bytes = rs;
+    plan.records = Some(RecordOptions { record_size_bytes: rs, io });
+    Ok(())
+}
+
+fn finish_scan(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> Result<()> {
+    use crate::backend::BackendKind as B;
+    if plan.size_bytes < logscan::MIN_SIZE {
+        return Err(Error::invalid("size", "a scanned log is at least 64k; use e.g. 256m"));
+    }
+    if raw.bs.is_none() {
+        plan.bs_bytes = (64 << 10u64).min(plan.size_bytes);
+    }
+    match plan.io_size_bytes {
+        Some(n) if n < plan.size_bytes => {
+            return Err(Error::invalid(
+                "io_size",
+                format!("one scan reads the whole file ({} bytes): use a multiple of size", plan.size_bytes),
+            ));
+        }
+        None if plan.cache == CacheState::Cold => {
+            plan.io_size_bytes = Some(plan.size_bytes);
+            notes.push("cache = cold: one scan per run (the scan itself leaves the file cached)".into());
+        }
+        _ => {}
+    }
+    let readahead = plan.iodepth;
+    if readahead > 1 && !matches!(plan.backend, B::Uring | B::UringDirect) {
+        notes.push(format!("iodepth is the uring scan's read-ahead: it does not apply to {}", plan.backend));
+    }
+    if plan.uring.is_some_and(|u| u.fixedbufs || u.registerfiles || u.sqthread_poll) {
+        notes.push("the scan's io_uring ring uses no fixedbufs, registerfiles or sqthread_poll".into());
+    }
+    // One scan at a time per worker; the read-ahead lives inside the uring scan.
+    plan.iodepth = 1;
+    plan.iodepth_batch_complete_min = 1;
+    plan.scan = Some(ScanOptions { readahead, needle: String::from_utf8_lossy(logscan::NEEDLE).into_owned() });
+    Ok(())
+}
+
+/// Slot buffer size a plan's loop needs: a block, a record's read-modify-write window, or the
+/// scan's read buffer.
+pub fn buffer_len(plan: &Plan, align: u64) -> usize {
+    match plan.records {
+        Some(o) if plan.rw.is_records() => {
+            let unit = io_unit(o, align);
+            // A record may straddle a unit boundary: one more unit than it covers.
+            (o.record_size_bytes.next_multiple_of(unit) + if unit > 1 { unit } else { 0 }) as usize
+        }
+        _ => plan.bs_bytes as usize,
+    }
+}
+
+/// The unit a descriptor backend reads and writes to update a record (1: the record itself).
+pub fn io_unit(o: RecordOptions, align: u64) -> u64 {
+    let unit = if o.io == RecordsIo::Page { 4096 } else { 1 };
+    unit.max(align)
+}
+
+/// The data file a plan runs on, with what the pattern must check later.
+pub enum FileKind {
+    Blocks,
+    Records { record_size: u64, before: Tally },
+    Scan { want: Counts },
+}
+
+/// Prepares the plan's data file: the block pattern (see `safety`), a record file or a log.
+pub fn prepare(plan: &Plan) -> Result<(DataFile, FileKind)> {
+    match (plan.rw, plan.records) {
+        (Rw::Scan, _) => {
+            let (data, want) = logscan::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
+            Ok((data, FileKind::Scan { want }))
+        }
+        (rw, Some(o)) if rw.is_records() => {
+            let rs = o.record_size_bytes;
+            let (data, before) = records::prepare(&plan.dir, plan.size_bytes, rs, plan.seed)?;
+            Ok((data, FileKind::Records { record_size: rs, before }))
+        }
+        _ => Ok((crate::safety::prepare(plan)?.0, FileKind::Blocks)),
+    }
+}
+
+impl FileKind {
+    /// Checks the counts a scan stored in its slot's buffer.
+    #[inline]
+    pub fn check_scan(&self, data: &DataFile, slot: &[u8]) -> Result<()> {
+        if let FileKind::Scan { want } = self {
+            let got = Counts::load(slot);
+            if got != *want {
+                return Err(logscan::mismatch(data, got, *want));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a run: checks the record file against the updates completed (ramp included) and
+    /// returns the pattern's figures.
+    pub fn after_run(
+        &mut self,
+        plan: &Plan,
+        data: &DataFile,
+        completed: u64,
+        m: &Measured,
+    ) -> Result<Option<PatternFigures>> {
+        let secs = m.runtime_ns.max(1) as f64 / 1e9;
+        match self {
+            FileKind::Blocks => Ok(None),
+            FileKind::Scan { want } => Ok(Some(PatternFigures::Scan {
+                lines_per_scan: want.lines,
+                matches_per_scan: want.matches,
+                needle: String::from_utf8_lossy(logscan::NEEDLE).into_owned(),
+                scans: m.ops,
+                scans_checked: completed,
+                lines_per_s: (want.lines * m.ops) as f64 / secs,
+                gb_per_s: m.bw_bytes_per_s / 1e9,
+            })),
+            FileKind::Records { record_size, before } => {
+                let after = records::tally(data, *record_size)?;
+                let found = after.updates.checked_sub(before.updates);
+                if found != Some(completed) {
+                    return Err(Error::Verify(format!(
+                        "{}: the records hold {} updates more than before the run, but {completed} completed \
+                         (lost or duplicated updates)",
+                        data.path.display(),
+                        after.updates as i128 - before.updates as i128,
+                    )));
+                }
+                *before = after;
+                let unit = match plan.records.map(|o| o.io) {
+                    _ if plan.backend == crate::backend::BackendKind::Mmap => "in place",
+                    Some(RecordsIo::Page) => "page",
+                    _ if plan.backend.is_direct() => "aligned block",
+                    _ => "record",
+                };
+                Ok(Some(PatternFigures::Records {
+                    record_size_bytes: *record_size,
+                    records: after.records,
+                    io_unit: unit.to_string(),
+                    updates: m.ops,
+                    updates_checked: completed,
+                    records_per_s: m.iops,
+                    durable_records_per_s: m.final_sync_ns.map(|f| m.ops as f64 / ((m.runtime_ns + f) as f64 / 1e9)),
+                    records_updated_ever: after.touched,
+                    max_updates_one_record: after.max_updates,
+                }))
+            }
+        }
+    }
+}
+
+/// What a record or scan run adds to its result (`pattern` in the results document).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PatternFigures {
+    Records {
+        record_size_bytes: u64,
+        records: u64,
+        /// What a descriptor backend read and wrote back per update: record, page, aligned block.
+        io_unit: String,
+        /// Updates in the measured interval (= ops); records_per_s is their rate (= iops).
+        updates: u64,
+        /// Updates the file was checked against: every one completed, ramp included.
+        updates_checked: u64,
+        records_per_s: f64,
+        /// Updates ÷ (runtime + final sync), when the run synced.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        durable_records_per_s: Option<f64>,
+        /// Records updated at least once since the file was generated, and the hottest one's count.
+        records_updated_ever: u64,
+        max_updates_one_record: u64,
+    },
+    Scan {
+        lines_per_scan: u64,
+        matches_per_scan: u64,
+        needle: String,
+        /// Scans in the measured interval (= ops), and all scans whose counts were checked.
+        scans: u64,
+        scans_checked: u64,
+        lines_per_s: f64,
+        gb_per_s: f64,
+    },
+}
+
+impl PatternFigures {
+    /// One short line for the terminal table.
+    pub fn summary(&self) -> String {
+        match self {
+            PatternFigures::Records { records_per_s, durable_records_per_s, updates_checked, io_unit, .. } => {
+                let durable = durable_records_per_s.map(|d| format!(", durable {d:.0}/s")).unwrap_or_default();
+                format!("{records_per_s:.0} records/s{durable} ({io_unit}); {updates_checked} updates verified")
+            }
+            PatternFigures::Scan { gb_per_s, lines_per_s, scans_checked, lines_per_scan, matches_per_scan, .. } => {
+                format!(
+                    "{gb_per_s:.2} GB/s, {:.1} M lines/s; {scans_checked} scans counted {lines_per_scan} lines, \
+                     {matches_per_scan} matches",
+                    lines_per_s / 1e6
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The block device behind a file: found from the file's `st_dev` through `/sys/dev/block`,
+//! with the whole disk (which holds `queue/`) for a partition. Filesystems without one block
+//! device (tmpfs, overlayfs, btrfs subvolumes) have none, and callers say "unknown".
+
+use serde::{Deserialize, Serialize};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockDevice {
+    /// Kernel name (`vda`, `nvme0n1p2`).
+    pub name: String,
+    pub major: u32,
+    pub minor: u32,
+    /// sysfs directory of the device (partition or disk).
+    pub sysfs: PathBuf,
+    /// sysfs directory of the whole disk (the partition's parent, or `sysfs`).
+    pub disk: PathBuf,
+}
+
+/// What `iobench env` reports about the device.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceInfo {
+    pub name: String,
+    pub model: String,
+    pub scheduler: String,
+    pub logical_block_bytes: u64,
+    pub physical_block_bytes: u64,
+    pub rotational: bool,
+    pub nr_requests: u64,
+    pub read_ahead_kb: u64,
+}
+
+fn read_trim(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
+
+/// The block device holding `path`, if it has one.
+pub fn of_path(path: &Path) -> Option<BlockDevice> {
+    let dev = std::fs::metadata(path).ok()?.dev();
+    let (major, minor) = (libc::major(dev), libc::minor(dev));
+    let sysfs = std::fs::canonicalize(format!("/sys/dev/block/{major}:{minor}")).ok()?;
+    let name = sysfs.file_name()?.to_string_lossy().into_owned();
+    let disk = if sysfs.join("partition").exists() { sysfs.parent()?.to_path_buf() } else { sysfs.clone() };
+    Some(BlockDevice { name, major, minor, sysfs, disk })
+}
+
+impl BlockDevice {
+    /// The knob that sets this device's readahead (per disk, shared by its partitions).
+    pub fn read_ahead_kb_path(&self) -> PathBuf {
+        self.disk.join("queue/read_ahead_kb")
+    }
+
+    pub fn info(&self) -> DeviceInfo {
+        let q = |f: &str| read_trim(&self.disk.join("queue").join(f));
+        let num = |f: &str| q(f).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let dev = self.disk.join("device");
+        let model = read_trim(&dev.join("model"))
+            .filter(|m| !m.is_empty())
+            .or_else(|| {
+                // virtio and some others have no model: name the driver instead.
+                let driver = std::fs::read_link(dev.join("driver")).ok()?;
+                Some(format!("({} driver)", driver.file_name()?.to_string_lossy()))
+            })
+            .unwrap_or_default();
+        DeviceInfo {
+            name: self.name.clone(),
+            model,
+            scheduler: q("scheduler").map(|s| crate::env::selected(&s)).unwrap_or_default(),
+            logical_block_bytes: num("logical_block_size"),
+            physical_block_bytes: num("physical_block_size"),
+            rotational: num("rotational") == 1,
+            nr_requests: num("nr_requests"),
+            read_ahead_kb: num("read_ahead_kb"),
+        }
+    }
+
+    /// (sectors read, sectors written) of this device (partition or disk) from /proc/diskstats.
+    pub fn sectors(&self) -> Option<(u64, u64)> {
+        let text = std::fs::read_to_string("/proc/diskstats").ok()?;
+        parse_diskstats(&text, self.major, self.minor)
+    }
+}
+
+/// Sectors read and written (fields 6 and 10) of the line for `major:minor`. Sectors are
+/// always 512 bytes here, whatever the device's block size.
+pub fn parse_diskstats(text: &str, major: u32, minor: u32) -> Option<(u64, u64)> {
+    text.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 10 || f[0].parse() != Ok(major) || f[1].parse() != Ok(minor) {
+            return None;
+        }
+        Some((f[5].parse().ok()?, f[9].parse().ok()?))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diskstats_line_is_found_by_number() {
+        let text = "   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0\n 254       0 vda 100 5 8000 30 40 2 640 9 0 50 60\n";
+        assert_eq!(parse_diskstats(text, 254, 0), Some((8000, 640)));
+        assert_eq!(parse_diskstats(text, 254, 1), None);
+    }
+}

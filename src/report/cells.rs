@@ -1,0 +1,344 @@
+//! From runs to cells: runs of the same workload on the same backend (repeats, or the same
+//! cell from several results files) form one cell with a median and a spread; cells of the
+//! same workload form a group, which the ranking tables and plots compare.
+
+use crate::plan::Plan;
+use crate::result::{RunResult, RunStatus};
+use crate::stats::{self, Hist};
+use serde_json::{Map, Value};
+
+/// Median and spread of one figure over a cell's runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spread {
+    pub n: usize,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Median absolute deviation from the median.
+    pub mad: f64,
+}
+
+impl Spread {
+    pub fn of(values: &[f64]) -> Spread {
+        if values.is_empty() {
+            return Spread::default();
+        }
+        let median = median(values);
+        let deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
+        Spread {
+            n: values.len(),
+            median,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            mad: median_of(deviations),
+        }
+    }
+
+    /// (max − min) ÷ median: 0.12 means the repeats span 12% of the median.
+    pub fn rel_range(&self) -> f64 {
+        if self.median > 0.0 { (self.max - self.min) / self.median } else { 0.0 }
+    }
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    median_of(values.to_vec())
+}
+
+fn median_of(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 }
+}
+
+/// Which throughput figure a workload is judged by: operations for small blocks, bytes for large.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Iops,
+    Bandwidth,
+}
+
+impl Metric {
+    pub fn for_bs(bs_bytes: u64) -> Metric {
+        if bs_bytes < 128 * 1024 { Metric::Iops } else { Metric::Bandwidth }
+    }
+    pub fn axis(self) -> &'static str {
+        match self {
+            Metric::Iops => "throughput (K IOPS)",
+            Metric::Bandwidth => "throughput (MB/s)",
+        }
+    }
+    /// Converts a raw figure (IOPS or bytes/s) to the unit the axis shows.
+    pub fn scale(self, v: f64) -> f64 {
+        match self {
+            Metric::Iops => v / 1e3,
+            Metric::Bandwidth => v / 1e6,
+        }
+    }
+    pub fn format(self, v: f64) -> String {
+        match self {
+            Metric::Iops => format!("{:.1}K IOPS", v / 1e3),
+            Metric::Bandwidth => format!("{:.0} MB/s", v / 1e6),
+        }
+    }
+}
+
+/// One workload on one backend: all its runs.
+pub struct Cell<'a> {
+    pub backend: String,
+    /// What sets this cell apart from others of its workload besides the backend
+    /// (`QD32`, `advice=random`); empty when only the backend differs.
+    pub variant: String,
+    pub plan: &'a Plan,
+    pub ok: Vec<&'a RunResult>,
+    pub not_ok: Vec<&'a RunResult>,
+    pub iops: Spread,
+    pub bw: Spread,
+    pub p50: Spread,
+    pub p99: Spread,
+    pub cpu_s_per_gb: Spread,
+    pub majflt_per_gb: Spread,
+    /// Every ok run's latencies, merged exactly.
+    pub hist: Hist,
+}
+
+impl<'a> Cell<'a> {
+    fn new(runs: Vec<&'a RunResult>) -> Cell<'a> {
+        let (ok, not_ok): (Vec<&RunResult>, Vec<&RunResult>) =
+            runs.iter().partition(|r| r.status == RunStatus::Ok && r.measured.is_some());
+        let figures = |f: &dyn Fn(&crate::result::Measured) -> f64| -> Spread {
+            Spread::of(&ok.iter().filter_map(|r: &&RunResult| r.measured.as_ref()).map(f).collect::<Vec<_>>())
+        };
+        let mut hist = stats::new_hist();
+        for m in ok.iter().filter_map(|r| r.measured.as_ref()) {
+            if let Ok(h) = stats::decode(&m.latency_histogram) {
+                stats::merge(&mut hist, &h);
+            }
+        }
+        let per_gb = |count: u64, bytes: u64| if bytes == 0 { 0.0 } else { count as f64 / (bytes as f64 / 1e9) };
+        Cell {
+            backend: runs[0].backend.clone(),
+            variant: String::new(),
+            plan: &runs[0].workload,
+            iops: figures(&|m| m.iops),
+            bw: figures(&|m| m.bw_bytes_per_s),
+            p50: figures(&|m| m.latency_ns.p50 as f64),
+            p99: figures(&|m| m.latency_ns.p99 as f64),
+            cpu_s_per_gb: figures(&|m| m.cpu_s_per_gb()),
+            majflt_per_gb: figures(&|m| per_gb(m.faults.major, m.bytes)),
+            ok,
+            not_ok,
+            hist,
+        }
+    }
+
+    /// The throughput figure `metric` judges, raw (IOPS or bytes/s).
+    pub fn throughput(&self, metric: Metric) -> Spread {
+        match metric {
+            Metric::Iops => self.iops,
+            Metric::Bandwidth => self.bw,
+        }
+    }
+
+    /// The ok run whose throughput is closest to the median: the one whose time series is shown.
+    pub fn median_run(&self) -> Option<&'a RunResult> {
+        let target = self.bw.median;
+        self.ok.iter().copied().min_by(|a, b| {
+            let d = |r: &RunResult| r.measured.as_ref().map(|m| (m.bw_bytes_per_s - target).abs()).unwrap_or(f64::MAX);
+            d(a).total_cmp(&d(b))
+        })
+    }
+
+    /// The backend and the variant: `uring QD32`.
+    pub fn label(&self) -> String {
+        if self.variant.is_empty() { self.backend.clone() } else { format!("{} {}", self.backend, self.variant) }
+    }
+
+    /// The null backend moves no data: its figures are the harness's own cost.
+    pub fn is_null(&self) -> bool {
+        self.backend == "null"
+    }
+
+    /// At least one run completed.
+    pub fn is_measured(&self) -> bool {
+        !self.ok.is_empty()
+    }
+}
+
+/// Cells of one workload: every cell expanded from the same named workload (the backend and
+/// any listed parameter vary), so a ranking compares everything the user asked to compare.
+pub struct Group<'a> {
+    pub label: String,
+    pub plan: &'a Plan,
+    pub metric: Metric,
+    /// Plan keys (flattened) whose values differ between the cells.
+    pub varying: Vec<String>,
+    pub cells: Vec<Cell<'a>>,
+}
+
+impl Group<'_> {
+    /// Measured cells that move data, best throughput first. The null backend is left out:
+    /// it is the harness's floor, not a contender (see `floor`).
+    pub fn ranked(&self) -> Vec<&Cell<'_>> {
+        let mut cells: Vec<&Cell> = self.cells.iter().filter(|c| c.is_measured() && !c.is_null()).collect();
+        cells.sort_by(|a, b| b.throughput(self.metric).median.total_cmp(&a.throughput(self.metric).median));
+        cells
+    }
+
+    /// The null backend's cells: what the harness alone achieves on this workload.
+    pub fn floor(&self) -> Vec<&Cell<'_>> {
+        self.cells.iter().filter(|c| c.is_measured() && c.is_null()).collect()
+    }
+
+    /// True when some cell differs from another in more than its backend.
+    pub fn has_variants(&self) -> bool {
+        self.cells.iter().any(|c| !c.variant.is_empty())
+    }
+}
+
+/// A plan as JSON without the keys named, for grouping (the data directory never matters).
+pub fn plan_key(plan: &Plan, without: &[&str]) -> Map<String, Value> {
+    let mut map = match serde_json::to_value(plan) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    map.remove("dir");
+    for k in without {
+        map.remove(*k);
+    }
+    map
+}
+
+/// A plan's settings as one flat map: nested option tables (`tuning`, `uring`) contribute
+/// their own keys, and unset (null) settings are left out.
+pub fn flat_key(plan: &Plan) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in plan_key(plan, &["name", "backend"]) {
+        match v {
+            Value::Object(inner) if !inner.contains_key("kind") => {
+                out.extend(inner.into_iter().filter(|(_, v)| !v.is_null()));
+            }
+            Value::Null => {}
+            v => {
+                out.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+/// The identity of a cell: workload name, every parameter and the backend.
+pub fn cell_key(plan: &Plan) -> String {
+    Value::Object(plan_key(plan, &[])).to_string()
+}
+
+/// Groups runs into workloads by name (in first-seen order) and cells (in run order).
+pub fn group(runs: &[RunResult]) -> Vec<Group<'_>> {
+    let mut groups: Vec<(String, Vec<(String, Vec<&RunResult>)>)> = Vec::new();
+    for run in runs {
+        let name = run.workload.name.clone();
+        let ckey = cell_key(&run.workload);
+        let gi = match groups.iter().position(|(k, _)| *k == name) {
+            Some(i) => i,
+            None => {
+                groups.push((name, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let cells = &mut groups[gi].1;
+        match cells.iter_mut().find(|(k, _)| *k == ckey) {
+            Some((_, v)) => v.push(run),
+            None => cells.push((ckey, vec![run])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(name, cells)| {
+            let mut cells: Vec<Cell> = cells.into_iter().map(|(_, runs)| Cell::new(runs)).collect();
+            let varying = set_variants(&mut cells);
+            let plan = cells[0].plan;
+            let same_bs = cells.iter().all(|c| c.plan.bs_bytes == plan.bs_bytes);
+            let metric = if same_bs { Metric::for_bs(plan.bs_bytes) } else { Metric::Bandwidth };
+            Group { label: name, plan, metric, varying, cells }
+        })
+        .collect()
+}
+
+/// Names each cell's settings that vary within its group; returns the varying keys.
+fn set_variants(cells: &mut [Cell<'_>]) -> Vec<String> {
+    let keys: Vec<Map<String, Value>> = cells.iter().map(|c| flat_key(c.plan)).collect();
+    let mut varying: Vec<String> = Vec::new();
+    for k in keys.iter().flat_map(|m| m.keys()) {
+        if varying.contains(k) {
+            continue;
+        }
+        // A setting only some backends have (io_uring options) varies only if its values differ.
+        let mut values: Vec<&Value> = keys.iter().filter_map(|m| m.get(k)).collect();
+        values.dedup();
+        if values.iter().any(|v| *v != values[0]) {
+            varying.push(k.clone());
+        }
+    }
+    for (cell, key) in cells.iter_mut().zip(&keys) {
+        let parts: Vec<String> = varying
+            .iter()
+            .filter_map(|k| {
+                let text = format_value(k, key.get(k)?);
+                Some(match k.as_str() {
+                    "iodepth" => format!("QD{text}"),
+                    "threads" => format!("{text} threads"),
+                    "bs_bytes" => text,
+                    _ => format!("{}={text}", short_key(k)),
+                })
+            })
+            .collect();
+        cell.variant = parts.join(" ");
+    }
+    varying
+}
+
+/// `bs_bytes` → `bs`, `runtime_ns` → `runtime`.
+pub fn short_key(key: &str) -> &str {
+    ["_bytes", "_ns", "_pct"].iter().find_map(|s| key.strip_suffix(s)).unwrap_or(key)
+}
+
+/// A plan value as a user writes it: `4k`, `2s`, `fdatasync:64`, `zipf:1.2`.
+pub fn format_value(key: &str, v: &Value) -> String {
+    match v {
+        Value::Number(n) if key.ends_with("_bytes") => n.as_u64().map(crate::units::format_size).unwrap_or_default(),
+        Value::Number(n) if key.ends_with("_ns") => {
+            n.as_u64().map(|ns| crate::units::format_ns(ns as f64)).unwrap_or_default()
+        }
+        Value::String(s) => s.clone(),
+        Value::Object(o) => {
+            let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
+            let rest: Vec<String> = o.iter().filter(|(k, _)| *k != "kind").map(|(_, v)| format_value("", v)).collect();
+            if rest.is_empty() { kind.to_string() } else { format!("{kind}:{}", rest.join(":")) }
+        }
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A short description of a plan's shape: `randread 4k cold`, with depth and threads when above 1.
+pub fn describe(plan: &Plan, without: &[&str]) -> String {
+    let mut parts = Vec::new();
+    let key = plan_key(plan, &[]);
+    for k in ["rw", "bs_bytes", "iodepth", "threads", "cache", "durability"] {
+        if without.contains(&k) {
+            continue;
+        }
+        let Some(v) = key.get(k) else { continue };
+        let text = format_value(k, v);
+        match k {
+            "iodepth" | "threads" if text == "1" => {}
+            "durability" if text == "none" => {}
+            "iodepth" => parts.push(format!("QD{text}")),
+            "threads" => parts.push(format!("{text} threads")),
+            _ => parts.push(text),
+        }
+    }
+    parts.join(" ")
+}

@@ -1,0 +1,97 @@
+//! report.html: one standalone file (inline CSS and SVG, no scripts, no network) that opens
+//! from disk in any browser.
+
+use super::document::{Report, environment_rows};
+use super::ranking::Table;
+
+const STYLE: &str = "body{font-family:sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}\
+h1{font-size:24px}h2{font-size:20px;margin-top:32px;border-bottom:1px solid #ccc}h3{font-size:16px}\
+table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}\
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f2f2f2}\
+td:nth-child(2),th:nth-child(2),table.env td,table.env th{text-align:left}\
+.warnings li{margin:4px 0}.warn{color:#8a4b00}.missing{color:#666;font-size:13px}\
+.plots{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0;border:1px solid #ddd;padding:4px}\
+figure svg{max-width:100%;height:auto;display:block}figcaption{font-size:12px;color:#555}";
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn table(t: &Table) -> String {
+    let mut out = format!("<h3>{}</h3>\n<table class=\"ranking\"><tr>", esc(&t.title));
+    for h in &t.headers {
+        out.push_str(&format!("<th>{}</th>", esc(h)));
+    }
+    out.push_str("</tr>\n");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for c in row {
+            out.push_str(&format!("<td>{}</td>", esc(c)));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    for (backend, why) in &t.missing {
+        out.push_str(&format!("<p class=\"missing\"><b>{}</b> {}</p>\n", esc(backend), esc(why)));
+    }
+    out
+}
+
+pub fn render(r: &Report) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
+        esc(&r.title)
+    );
+    out.push_str(&format!("<h1>{}</h1>\n<p>{}</p>\n", esc(&r.title), esc(&r.summary)));
+    out.push_str("<h2 id=\"environment\">Environment</h2>\n");
+    for (label, env) in &r.environments {
+        if r.environments.len() > 1 {
+            out.push_str(&format!("<h3>{}</h3>\n", esc(label)));
+        }
+        out.push_str("<table class=\"env\">");
+        for (k, v) in environment_rows(env) {
+            out.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(&k), esc(&v)));
+        }
+        out.push_str("</table>\n");
+    }
+    out.push_str("<h2 id=\"warnings\">Warnings</h2>\n");
+    if r.warnings.is_empty() {
+        out.push_str("<p>None.</p>\n");
+    } else {
+        out.push_str("<ul class=\"warnings\">\n");
+        for w in &r.warnings {
+            out.push_str(&format!("<li class=\"warn\">{}</li>\n", esc(&w.to_string())));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str(
+        "<h2 id=\"rankings\">Rankings</h2>\n<p>Best first; \"vs best\" is the ratio of medians; \
+         \"range\" is ±half the min..max spread of repeats.</p>\n",
+    );
+    for t in &r.tables {
+        out.push_str(&table(t));
+    }
+    out.push_str("<h2 id=\"plots\">Plots</h2>\n");
+    for s in &r.sections {
+        out.push_str(&format!("<h3>{}</h3>\n<div class=\"plots\">\n", esc(&s.heading)));
+        for p in &s.plots {
+            out.push_str(&format!(
+                "<figure id=\"{}\" class=\"plot\">{}<figcaption>{}</figcaption></figure>\n",
+                esc(&p.id),
+                strip_xml_decl(&p.svg),
+                esc(&p.title)
+            ));
+        }
+        out.push_str("</div>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// An SVG document without any `<?xml …?>` line, so it can sit inside HTML.
+fn strip_xml_decl(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}

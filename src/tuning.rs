@@ -1,0 +1,375 @@
+//! Tuning settings of a workload (mmap advice, prefault, collapse, mapping kind, fadvise hints,
+//! huge-page I/O buffers, system THP mode, readahead, dropping caches) and their validation.
+//! Part of `plan`: `Plan::from_raw` calls `Tuning::from_raw`, so backends only see checked values.
+//!
+//! A setting that does not apply to the backend is an error naming the key, except when the
+//! invocation runs several backends: then the setting is left off for that backend and a note
+//! says so, so one command line can compare backends that understand different settings.
+
+use crate::backend::BackendKind;
+use crate::error::{Error, Result};
+use crate::plan::{PlanContext, Rw};
+use crate::units::parse_duration;
+use crate::workload::RawWorkload;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use toml::Value;
+
+/// `madvise` advice applied to the whole mapping right after it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Advice {
+    Normal,
+    Random,
+    Sequential,
+    Willneed,
+    Hugepage,
+    Nohugepage,
+}
+
+impl Advice {
+    pub fn name(self) -> &'static str {
+        match self {
+            Advice::Normal => "normal",
+            Advice::Random => "random",
+            Advice::Sequential => "sequential",
+            Advice::Willneed => "willneed",
+            Advice::Hugepage => "hugepage",
+            Advice::Nohugepage => "nohugepage",
+        }
+    }
+}
+
+/// How the mapping is prefaulted before measurement (untimed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Populate {
+    #[default]
+    None,
+    /// `MAP_POPULATE` at mmap time: errors are silently ignored by the kernel.
+    MapPopulate,
+    /// `MADV_POPULATE_READ` (5.14+).
+    PopulateRead,
+    /// `MADV_POPULATE_WRITE` (5.14+): needs a writable mapping.
+    PopulateWrite,
+}
+
+/// Shared or private (copy-on-write) file mapping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MapKind {
+    #[default]
+    Shared,
+    Private,
+}
+
+/// `posix_fadvise` hint for backends that read through a descriptor and the page cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FadviseHint {
+    Normal,
+    Random,
+    Sequential,
+    Noreuse,
+    Willneed,
+}
+
+impl FadviseHint {
+    pub fn name(self) -> &'static str {
+        match self {
+            FadviseHint::Normal => "normal",
+            FadviseHint::Random => "random",
+            FadviseHint::Sequential => "sequential",
+            FadviseHint::Noreuse => "noreuse",
+            FadviseHint::Willneed => "willneed",
+        }
+    }
+}
+
+/// Backing of the I/O buffers of non-mmap backends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BufferKind {
+    /// Page-aligned anonymous memory, huge pages as the system THP mode decides.
+    #[default]
+    Plain,
+    /// A 2 MiB-aligned anonymous region with `MADV_HUGEPAGE`.
+    Hugepage,
+}
+
+/// `/sys/kernel/mm/transparent_hugepage/enabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThpMode {
+    Always,
+    Madvise,
+    Never,
+}
+
+impl ThpMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            ThpMode::Always => "always",
+            ThpMode::Madvise => "madvise",
+            ThpMode::Never => "never",
+        }
+    }
+}
+
+/// The validated tuning of one plan (serialized into every result as `workload.tuning`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tuning {
+    /// mmap: `madvise` advice; null = none applied (the kernel's default read-around).
+    pub advice: Option<Advice>,
+    pub populate: Populate,
+    /// mmap: `MADV_COLLAPSE` after mapping (and prefaulting), best effort.
+    pub collapse: bool,
+    pub map: MapKind,
+    /// buffered, uring, tokio, tokio-pread: `posix_fadvise` hint; null = none applied.
+    pub fadvise: Option<FadviseHint>,
+    pub buffers: BufferKind,
+    /// System THP mode set for the run and restored after it; null = left as found.
+    pub thp_system: Option<ThpMode>,
+    /// `read_ahead_kb` of the backing device set for the run and restored; null = left as found.
+    pub read_ahead_kb: Option<u32>,
+    /// Drop the whole machine's clean page cache before the cache state is established.
+    pub drop_caches: bool,
+}
+
+impl Tuning {
+    /// The settings that differ from the defaults, as `key=value` words (empty if none).
+    pub fn label(&self) -> String {
+        let mut words = Vec::new();
+        if let Some(a) = self.advice {
+            words.push(format!("advice={}", a.name()));
+        }
+        if self.populate != Populate::None {
+            words.push(format!("populate={}", serde_name(&self.populate)));
+        }
+        if self.collapse {
+            words.push("collapse".into());
+        }
+        if self.map == MapKind::Private {
+            words.push("map=private".into());
+        }
+        if let Some(h) = self.fadvise {
+            words.push(format!("fadvise={}", h.name()));
+        }
+        if self.buffers == BufferKind::Hugepage {
+            words.push("buffers=hugepage".into());
+        }
+        if let Some(t) = self.thp_system {
+            words.push(format!("thp_system={}", t.name()));
+        }
+        if let Some(kb) = self.read_ahead_kb {
+            words.push(format!("read_ahead_kb={kb}"));
+        }
+        if self.drop_caches {
+            words.push("drop_caches".into());
+        }
+        words.join(" ")
+    }
+}
+
+fn serde_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// Shortest interval of the time series.
+pub const MIN_SERIES_INTERVAL: Duration = Duration::from_millis(100);
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn choice<T: Copy>(key: &str, text: Option<&str>, options: &[(&str, T)]) -> Result<Option<T>> {
+    let Some(text) = text else { return Ok(None) };
+    match options.iter().find(|(name, _)| *name == text) {
+        Some((_, v)) => Ok(Some(*v)),
+        None => {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            Err(Error::invalid(key, format!("unknown value '{text}' (expected one of {})", names.join(", "))))
+        }
+    }
+}
+
+/// Keeps a setting that applies to `backend`, or explains why it does not.
+struct Applicability<'a> {
+    backend: BackendKind,
+    ctx: PlanContext,
+    notes: &'a mut Vec<String>,
+}
+
+impl Applicability<'_> {
+    /// `Ok(true)` if the setting applies; `Ok(false)` (with a note) if it is left off in a
+    /// multi-backend invocation; an error naming `key` otherwise.
+    fn check(&mut self, key: &str, given: bool, applies: bool, to: &str) -> Result<bool> {
+        if !given || applies {
+            return Ok(given);
+        }
+        if self.ctx.several_backends {
+            self.notes.push(format!("{key} applies only to {to}: not applicable to {}", self.backend));
+            return Ok(false);
+        }
+        Err(Error::invalid(key, format!("applies only to {to}, not {}; remove it or use --backend {to}", self.backend)))
+    }
+}
+
+impl Tuning {
+    /// Validates the tuning keys of `raw` for `backend` and `rw`.
+    pub fn from_raw(
+        raw: &RawWorkload,
+        backend: BackendKind,
+        rw: Rw,
+        ctx: PlanContext,
+        notes: &mut Vec<String>,
+    ) -> Result<Tuning> {
+        use BackendKind as B;
+        let mmap = backend == B::Mmap;
+        let page_cache_fd = matches!(backend, B::Buffered | B::Uring | B::Tokio | B::TokioPread);
+        let has_buffers = !matches!(backend, B::Mmap | B::Null);
+        let mut app = Applicability { backend, ctx, notes };
+
+        let advice = choice(
+            "advice",
+            raw.advice.as_deref(),
+            &[
+                ("normal", Advice::Normal),
+                ("random", Advice::Random),
+                ("sequential", Advice::Sequential),
+                ("willneed", Advice::Willneed),
+                ("hugepage", Advice::Hugepage),
+                ("nohugepage", Advice::Nohugepage),
+            ],
+        )?;
+        let advice = match advice {
+            Some(a) if app.check("advice", true, mmap, "mmap")? => Some(a),
+            _ => None,
+        };
+        let populate = choice(
+            "populate",
+            raw.populate.as_deref(),
+            &[
+                ("none", Populate::None),
+                ("map-populate", Populate::MapPopulate),
+                ("populate-read", Populate::PopulateRead),
+                ("populate-write", Populate::PopulateWrite),
+            ],
+        )?;
+        let populate = match populate {
+            Some(p) if app.check("populate", true, mmap, "mmap")? => p,
+            _ => Populate::None,
+        };
+        if populate == Populate::PopulateWrite && !rw.has_writes() {
+            return Err(Error::invalid(
+                "populate",
+                "populate-write needs a writable mapping, and read patterns map the file read-only; use populate-read",
+            ));
+        }
+        let collapse = app.check("collapse", raw.collapse.unwrap_or(false), mmap, "mmap")?;
+        let map = choice("map", raw.map.as_deref(), &[("shared", MapKind::Shared), ("private", MapKind::Private)])?;
+        let map = match map {
+            Some(m) if app.check("map", true, mmap, "mmap")? => m,
+            _ => MapKind::Shared,
+        };
+        if map == MapKind::Private && rw.has_writes() {
+            return Err(Error::invalid(
+                "map",
+                "writes to a private mapping never reach the file; use map = shared for patterns with writes",
+            ));
+        }
+        let fadvise = choice(
+            "fadvise",
+            raw.fadvise.as_deref(),
+            &[
+                ("normal", FadviseHint::Normal),
+                ("random", FadviseHint::Random),
+                ("sequential", FadviseHint::Sequential),
+                ("noreuse", FadviseHint::Noreuse),
+                ("willneed", FadviseHint::Willneed),
+            ],
+        )?;
+        let fadvise = match fadvise {
+            Some(h) if app.check("fadvise", true, page_cache_fd, "buffered, uring, tokio or tokio-pread")? => Some(h),
+            _ => None,
+        };
+        let buffers =
+            choice("buffers", raw.buffers.as_deref(), &[("plain", BufferKind::Plain), ("hugepage", BufferKind::Hugepage)])?;
+        let buffers = match buffers {
+            Some(b) if app.check("buffers", true, has_buffers, "backends with I/O buffers (not mmap or null)")? => b,
+            _ => BufferKind::Plain,
+        };
+        let thp_system = choice(
+            "thp_system",
+            raw.thp_system.as_deref(),
+            &[("always", ThpMode::Always), ("madvise", ThpMode::Madvise), ("never", ThpMode::Never)],
+        )?;
+        let read_ahead_kb = match raw.read_ahead_kb {
+            None => None,
+            Some(n) if !(0..=65536).contains(&n) => {
+                return Err(Error::invalid("read_ahead_kb", format!("{n} is out of range (0 to 65536 KiB)")));
+            }
+            Some(n) => Some(n as u32),
+        };
+        let drop_caches = raw.drop_caches.unwrap_or(false);
+        for (key, given, what) in [
+            ("thp_system", thp_system.is_some(), "changing the system THP mode"),
+            ("read_ahead_kb", read_ahead_kb.is_some(), "changing the device's readahead"),
+            ("drop_caches", drop_caches, "dropping the page cache"),
+        ] {
+            if given && !is_root() {
+                return Err(Error::invalid(key, format!("{what} needs root; run as root or leave it off")));
+            }
+        }
+        Ok(Tuning { advice, populate, collapse, map, fadvise, buffers, thp_system, read_ahead_kb, drop_caches })
+    }
+}
+
+/// The `series_interval` key: at least 100 ms; null means the session's default.
+pub fn series_interval(value: Option<&Value>) -> Result<Option<u64>> {
+    let key = "series_interval";
+    let d = match value {
+        None => return Ok(None),
+        Some(Value::Integer(n)) if *n > 0 => Duration::from_secs(*n as u64),
+        Some(Value::String(s)) => parse_duration(s).map_err(|m| Error::invalid(key, m))?,
+        Some(v) => return Err(Error::invalid(key, format!("{v} is not a duration (examples: \"100ms\", \"1s\")"))),
+    };
+    if d < MIN_SERIES_INTERVAL {
+        return Err(Error::invalid(key, format!("{d:?} is shorter than the minimum of 100ms")));
+    }
+    Ok(Some(d.as_nanos() as u64))
+}
+
+/// System settings changed for one run; dropping it restores them (see `os::knobs`).
+#[derive(Debug, Default)]
+pub struct SystemGuard {
+    knobs: Vec<crate::os::knobs::KnobGuard>,
+}
+
+impl SystemGuard {
+    /// Applies the plan's system settings for a run on `data_path`: THP mode, the backing
+    /// device's readahead, then dropping the page cache. Each change is undone when the guard
+    /// drops (on error too: knobs already set are restored as the partial guard drops).
+    pub fn apply(tuning: &Tuning, data_path: &std::path::Path) -> Result<SystemGuard> {
+        use crate::os::knobs::{self, KnobGuard};
+        let mut guard = SystemGuard::default();
+        if let Some(mode) = tuning.thp_system {
+            guard.knobs.push(KnobGuard::set(std::path::Path::new(knobs::THP_ENABLED), mode.name())?);
+        }
+        if let Some(kb) = tuning.read_ahead_kb {
+            let dev = crate::os::blockdev::of_path(data_path).ok_or_else(|| {
+                Error::Precondition(format!(
+                    "read_ahead_kb: {} is on no single block device (tmpfs, overlayfs?); use a --dir on a disk",
+                    data_path.display()
+                ))
+            })?;
+            guard.knobs.push(KnobGuard::set(&dev.read_ahead_kb_path(), &kb.to_string())?);
+        }
+        if tuning.drop_caches {
+            knobs::drop_page_cache()?;
+        }
+        Ok(guard)
+    }
+}

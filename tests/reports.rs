@@ -1,0 +1,339 @@
+//! Suites, reports, compare and merge: expansion and interleaving, medians and spreads, every
+//! section and plot of a report from a fixed results file, compare's verdicts and exit codes,
+//! and merge's exactness.
+
+mod common;
+
+use common::{TempDir, iobench, stderr, stdout};
+use iobench::report::cells::{self, Spread};
+use iobench::report::document::Report;
+use iobench::result::{Results, RunStatus};
+use iobench::session::Session;
+use iobench::stats;
+use iobench::workload::Suite;
+use std::path::{Path, PathBuf};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results-small.json")
+}
+
+fn session(text: &str) -> Session {
+    Session {
+        suite: Suite::parse("t", text).unwrap(),
+        overrides: toml::Table::new(),
+        output: None,
+        safety: Default::default(),
+    }
+}
+
+#[test]
+fn lists_expand_backend_fastest_and_repeats_interleave() {
+    let s = session("repeat = 2\n[defaults]\nbs = ['4k', '1m']\nbackend = ['buffered', 'mmap']\n[[workload]]\n");
+    let order: Vec<String> = s
+        .plans()
+        .unwrap()
+        .iter()
+        .map(|(p, _)| format!("{}:{}", iobench::units::format_size(p.bs_bytes), p.backend))
+        .collect();
+    let once = ["4k:buffered", "4k:mmap", "1m:buffered", "1m:mmap"];
+    assert_eq!(order, [once, once].concat(), "A B C A B C, not A A B B");
+}
+
+#[test]
+fn cli_lists_expand_like_suite_lists() {
+    let mut s = session("rw = 'randread'\n");
+    s.overrides.insert("bs".into(), iobench::workload::cli_value("4k,64k,1m"));
+    let bs: Vec<u64> = s.plans().unwrap().iter().map(|(p, _)| p.bs_bytes).collect();
+    assert_eq!(bs, [4096, 65536, 1 << 20]);
+}
+
+#[test]
+fn median_and_spread() {
+    let s = Spread::of(&[10.0, 12.0, 11.0, 30.0]);
+    assert_eq!((s.n, s.median, s.min, s.max), (4, 11.5, 10.0, 30.0));
+    assert_eq!(s.mad, 1.0, "deviations 1.5 0.5 0.5 18.5 have median 1");
+    assert!((s.rel_range() - 20.0 / 11.5).abs() < 1e-12);
+    let one = Spread::of(&[7.0]);
+    assert_eq!((one.median, one.mad, one.rel_range()), (7.0, 0.0, 0.0));
+    assert_eq!(Spread::of(&[]).n, 0);
+}
+
+#[test]
+fn every_shipped_suite_loads_and_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from))
+        .collect();
+    files.sort();
+    let mut shipped: Vec<String> = iobench::suites::SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
+    shipped.sort();
+    assert_eq!(files, shipped, "every workloads/*.toml is built in (src/suites.rs) and vice versa");
+    for name in &files {
+        let suite = Suite::load(&dir.join(format!("{name}.toml"))).unwrap();
+        assert!(suite.description.is_some(), "{name}: needs a description for `iobench list`");
+        let s = Session { suite, overrides: toml::Table::new(), output: None, safety: Default::default() };
+        let plans = s.plans().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!plans.is_empty(), "{name}");
+    }
+    let quick = iobench::suites::shipped("quick").unwrap().unwrap();
+    let s = Session { suite: quick, overrides: toml::Table::new(), output: None, safety: Default::default() };
+    let plans = s.plans().unwrap();
+    let backends: std::collections::BTreeSet<String> = plans.iter().map(|(p, _)| p.backend.to_string()).collect();
+    for b in ["buffered", "direct", "mmap", "uring", "uring-direct", "tokio", "tokio-pread", "null"] {
+        assert!(backends.contains(b), "quick runs {b}");
+    }
+    let secs: f64 = plans.iter().map(|(p, _)| p.runtime_ns.unwrap_or(0) as f64 / 1e9).sum();
+    assert!(secs <= 90.0, "quick measures {secs} s; it must finish within 2 minutes with preparation");
+}
+
+#[test]
+fn list_shows_suites_backends_and_options() {
+    let o = iobench(&["list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for (name, _) in iobench::suites::SHIPPED {
+        assert!(out.contains(name), "{name} listed");
+    }
+    assert!(out.contains("First look"), "descriptions are listed");
+    assert!(out.contains("uring-direct") && out.contains("options:"), "{out}");
+}
+
+#[test]
+fn report_from_fixture_has_every_section_and_plot() {
+    let results = Results::read(&fixture()).unwrap();
+    let report = Report::build(std::slice::from_ref(&results)).unwrap();
+    let dir = TempDir::new("report");
+    let written = report.write(dir.path()).unwrap();
+    let md = std::fs::read_to_string(&written.markdown).unwrap();
+    let html = std::fs::read_to_string(&written.html).unwrap();
+    for section in ["## Environment", "## Warnings", "## Rankings", "## Plots"] {
+        assert!(md.contains(section), "report.md has {section}");
+    }
+    for id in ["environment", "warnings", "rankings", "plots"] {
+        assert!(html.contains(&format!("<h2 id=\"{id}\">")), "report.html has {id}");
+    }
+    // Standalone: nothing is fetched (the SVG namespace is a name, not a request).
+    assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"));
+    let groups = cells::group(&results.runs);
+    for g in &groups {
+        assert!(md.contains(&format!("### {}", g.label)), "ranking table for {}", g.label);
+    }
+    // One figure per plot, and each plot kind present: per workload, sweeps, costs.
+    let figures = html.matches("<figure ").count();
+    assert_eq!(figures, report.plot_count());
+    assert_eq!(written.plots, report.plot_count());
+    let ids: Vec<&str> = report.sections.iter().flat_map(|s| s.plots.iter().map(|p| p.id.as_str())).collect();
+    for kind in ["-throughput-", "-spectrum-", "-cdf-", "-series-", "-sweep-bs-", "-cpu-", "-majflt-"] {
+        assert!(ids.iter().any(|id| id.contains(kind)), "a {kind} plot in {ids:?}");
+    }
+    let measured_groups = groups.iter().filter(|g| g.cells.iter().any(|c| c.is_measured())).count();
+    assert_eq!(ids.iter().filter(|id| id.contains("-throughput-")).count(), measured_groups);
+    // Every plot: an SVG file beside report.md, titled, with titled axes (units) and a legend.
+    for p in report.sections.iter().flat_map(|s| s.plots.iter()) {
+        let svg = std::fs::read_to_string(dir.path().join("plots").join(format!("{}.svg", p.id))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{}", p.id);
+        assert!(md.contains(&format!("plots/{}.svg", p.id)));
+        assert!(svg.contains(">backend<"), "{}: legend", p.id);
+        let axis_units = ["(µs", "(MB/s)", "(K IOPS)", "(%)", "(s)", "per GB", "(bytes"];
+        assert!(axis_units.iter().any(|u| svg.contains(u)), "{}: axis with units", p.id);
+    }
+    let spectrum = report.sections.iter().flat_map(|s| s.plots.iter()).find(|p| p.id.contains("-spectrum-")).unwrap();
+    for nines in ["50%", "90%", "99%", "99.9%"] {
+        assert!(spectrum.svg.contains(&format!(">{nines}<")), "spectrum x axis labelled {nines}");
+    }
+    // The fixture has repeats: rankings show spreads and ratios to the best.
+    assert!(md.contains("| 1.00 |"), "best row has ratio 1.00");
+    assert!(md.contains('±'), "spread of repeats shown");
+    // The null backend ran: its cost is compared with real backends.
+    let text = report.terminal_text();
+    assert!(text.contains("vs best"), "{text}");
+}
+
+#[test]
+fn warnings_say_what_to_do() {
+    let mut results = Results::read(&fixture()).unwrap();
+    // A skipped backend, a cold run that found the file cached, and repeats far apart.
+    let r = results.runs.iter_mut().find(|r| r.backend == "buffered").unwrap();
+    r.status = RunStatus::Skipped;
+    r.reason = Some("not available in this build".into());
+    r.measured = None;
+    let cold = results.runs.iter_mut().find(|r| r.backend == "mmap" && r.workload.name.contains("cold")).unwrap();
+    cold.measured.as_mut().unwrap().cache.resident_before_pct = 40.0;
+    let name = cold.workload.name.clone();
+    let noisy = results.runs.iter_mut().find(|r| r.backend == "mmap" && r.workload.name == name).unwrap();
+    noisy.measured.as_mut().unwrap().bw_bytes_per_s *= 3.0;
+    noisy.measured.as_mut().unwrap().iops *= 3.0;
+    let report = Report::build(&[results]).unwrap();
+    let all: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
+    let has = |needle: &str| all.iter().any(|w| w.contains(needle));
+    assert!(has("buffered was skipped in 1 run: not available in this build"), "{all:#?}");
+    assert!(has("cache = cold was requested but 40.0%"), "{all:#?}");
+    assert!(has("repeats span") && has("raise repeat"), "{all:#?}");
+    assert!(has("harness's own cost"), "null's p50 is compared with warm page-cache hits: {all:#?}");
+}
+
+/// Writes `results` with every throughput figure multiplied by `factor`.
+fn scaled(results: &Results, factor: f64, path: &Path) {
+    let mut r = results.clone();
+    for m in r.runs.iter_mut().filter_map(|r| r.measured.as_mut()) {
+        m.iops *= factor;
+        m.bw_bytes_per_s *= factor;
+    }
+    r.write_atomic(path).unwrap();
+}
+
+#[test]
+fn compare_verdicts_and_exit_codes() {
+    let dir = TempDir::new("compare");
+    let base = Results::read(&fixture()).unwrap();
+    let fx = fixture();
+    let fx = fx.to_str().unwrap();
+    let same = iobench(&["compare", fx, fx]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    assert!(stdout(&same).contains("Overall: within noise"), "{}", stdout(&same));
+
+    let slow = dir.path().join("slow.json");
+    scaled(&base, 0.6, &slow);
+    let o = iobench(&["compare", fx, slow.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "a 40% drop is a regression: {}", stdout(&o));
+    assert!(stdout(&o).contains("slower (REGRESSION)") && stdout(&o).contains("Overall: REGRESSION"));
+    let o = iobench(&["compare", fx, slow.to_str().unwrap(), "--fail-above", "50%"]);
+    assert_eq!(o.status.code(), Some(0), "slower, but within the allowed 50%: {}", stdout(&o));
+    assert!(stdout(&o).contains("slower"));
+
+    let fast = dir.path().join("fast.json");
+    scaled(&base, 1.6, &fast);
+    let o = iobench(&["compare", fx, fast.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("faster"), "{}", stdout(&o));
+
+    // One run per side: the default band is used, and the output says so.
+    let mut single = base.clone();
+    let mut seen = std::collections::HashSet::new();
+    single.runs.retain(|r| seen.insert(cells::cell_key(&r.workload)));
+    let one = dir.path().join("one.json");
+    single.write_atomic(&one).unwrap();
+    let o = iobench(&["compare", one.to_str().unwrap(), one.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("default band of ±10%"), "{}", stdout(&o));
+
+    let o = iobench(&["compare", fx, fx, "--fail-above", "lots"]);
+    assert_eq!(o.status.code(), Some(2), "bad input: {}", stderr(&o));
+    assert!(stderr(&o).contains("--fail-above"));
+}
+
+#[test]
+fn merge_of_a_split_run_equals_the_single_run() {
+    let dir = TempDir::new("merge");
+    let base = Results::read(&fixture()).unwrap();
+    let run = base.runs.iter().find(|r| r.status == RunStatus::Ok && r.backend == "mmap").unwrap().clone();
+    let m = run.measured.as_ref().unwrap();
+    let whole = stats::decode(&m.latency_histogram).unwrap();
+    // Split the histogram's counts into two halves, value by value.
+    let (mut a, mut b) = (stats::new_hist(), stats::new_hist());
+    let mut flip = false;
+    for v in whole.iter_recorded() {
+        let n = v.count_at_value();
+        let first = if flip { n / 2 } else { n - n / 2 };
+        flip = !flip;
+        if first > 0 {
+            a.record_n(v.value_iterated_to(), first).unwrap();
+        }
+        if n - first > 0 {
+            b.record_n(v.value_iterated_to(), n - first).unwrap();
+        }
+    }
+    let half = |h: &stats::Hist, ops: u64, path: &Path| {
+        let mut doc = base.clone();
+        let mut r = run.clone();
+        let mm = r.measured.as_mut().unwrap();
+        mm.latency_histogram = stats::encode(h);
+        mm.latency_ns = stats::summarize(h);
+        mm.ops = ops;
+        mm.bytes = ops * r.workload.bs_bytes;
+        mm.runtime_ns = m.runtime_ns / 2;
+        doc.runs = vec![r];
+        doc.write_atomic(path).unwrap();
+    };
+    let (pa, pb, out) = (dir.path().join("a.json"), dir.path().join("b.json"), dir.path().join("all.json"));
+    half(&a, a.len(), &pa);
+    half(&b, b.len(), &pb);
+    let o = iobench(&["merge", pa.to_str().unwrap(), pb.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let merged = Results::read(&out).unwrap();
+    assert_eq!(merged.runs.len(), 1, "both halves are the same cell");
+    let mm = merged.runs[0].measured.as_ref().unwrap();
+    assert_eq!(stats::decode(&mm.latency_histogram).unwrap(), whole, "merged histogram is exact");
+    assert_eq!(mm.latency_ns, stats::summarize(&whole), "percentiles recomputed from it");
+    assert_eq!(mm.ops, whole.len());
+    assert_eq!(mm.bytes, whole.len() * run.workload.bs_bytes);
+}
+
+#[test]
+fn run_writes_results_folder_with_report() {
+    let dir = TempDir::new("runfolder");
+    let out = dir.path().join("out");
+    let data = dir.path().join("data");
+    let o = iobench(&[
+        "run",
+        "--backend",
+        "null,buffered",
+        "--size",
+        "1m",
+        "--runtime",
+        "200ms",
+        "--dir",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["results.json", "report.md", "report.html"] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    assert!(std::fs::read_dir(out.join("plots")).unwrap().count() >= 4);
+    assert!(stdout(&o).contains("vs best"), "ranking tables printed: {}", stdout(&o));
+    assert!(stderr(&o).contains("[2/2]"), "plain progress lines when stderr is not a terminal");
+    let o = iobench(&["report", out.join("results.json").to_str().unwrap(), "--out", dir.path().join("again").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("again/report.html").is_file());
+}
+
+#[test]
+fn ctrl_c_keeps_every_finished_cell() {
+    let dir = TempDir::new("ctrlc");
+    let out = dir.path().join("out");
+    let suite = dir.path().join("s.toml");
+    std::fs::write(
+        &suite,
+        format!(
+            "description = 't'\nrepeat = 20\n[defaults]\nbackend = 'null'\nsize = '1m'\nruntime = '200ms'\ndir = '{}'\n[[workload]]\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_iobench"))
+        .args(["run", suite.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for at least two finished cells, then interrupt.
+    let results = out.join("results.json");
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        if Results::read(&results).is_ok_and(|r| r.runs.len() >= 2) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "interrupted: {}", stderr(&o));
+    let kept = Results::read(&results).unwrap();
+    assert!(kept.runs.len() >= 2 && kept.runs.len() < 20, "{} runs kept", kept.runs.len());
+    assert!(kept.runs.iter().all(|r| r.status == RunStatus::Ok), "no half-finished cell is kept");
+    assert!(out.join("report.html").is_file(), "the report covers the finished cells");
+}
