@@ -19,10 +19,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
+/// Recorded paths in creation order, each with its signal slot.
+type Recorded = Vec<(PathBuf, Option<usize>)>;
+
 thread_local! {
-    /// The paths recorded by the active scope of this thread, in creation order, with their
-    /// signal slot.
-    static RECORDED: RefCell<Option<Vec<(PathBuf, Option<usize>)>>> = const { RefCell::new(None) };
+    /// The paths recorded by the active scope of this thread.
+    static RECORDED: RefCell<Option<Recorded>> = const { RefCell::new(None) };
 }
 
 /// The same paths for the signal handler (leaked C strings; null = free slot).
@@ -34,7 +36,7 @@ static KEEP: AtomicBool = AtomicBool::new(false);
 #[must_use = "files are removed when the scope is dropped"]
 pub struct Scope {
     keep: bool,
-    outer: Option<Vec<(PathBuf, Option<usize>)>>,
+    outer: Option<Recorded>,
 }
 
 impl Scope {

@@ -32,6 +32,12 @@ pub enum Command {
     /// Reproduce the article's mmap vs read()/write() table: run workloads/article.toml and write
     /// ARTICLE.md with a measured verdict per claim, plus the report and plots
     Reproduce(ReproduceArgs),
+    /// Two processes passing a counter through a MAP_SHARED file (spinning, futex), a pipe and a
+    /// Unix socket; then the article's claims: visibility without msync, the cost of msync
+    Ipc(crate::ipc_cmd::IpcArgs),
+    /// Internal: the other process of `iobench ipc`
+    #[command(name = "ipc-child", hide = true)]
+    IpcChild(crate::ipc_cmd::IpcChildArgs),
     /// Internal: run one plan in a child process (memory_limit, address_space_limit)
     #[command(name = "__run-child", hide = true)]
     RunChild {
@@ -125,6 +131,9 @@ pub struct ReproduceArgs {
     /// Small files and short runs (sizes ÷ 8, runtimes ÷ 10, one repeat): a few minutes
     #[arg(long)]
     pub quick: bool,
+    /// Tests only: sizes ÷ 64 (files of 64 MiB at most), 300 ms runs
+    #[arg(long, hide = true, conflicts_with = "quick")]
+    pub tiny: bool,
     /// Directory for the data files (up to 6.5 GiB for the full run) [default: ./iobench-data]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -132,7 +141,7 @@ pub struct ReproduceArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Do not run: write ARTICLE.md again from this results file (or folder)
-    #[arg(long, value_name = "RESULTS.json", conflicts_with_all = ["quick", "dir"])]
+    #[arg(long, value_name = "RESULTS.json", conflicts_with_all = ["quick", "tiny", "dir"])]
     pub from: Option<PathBuf>,
     /// Keep the data files this run created
     #[arg(long = "keep-files")]
@@ -153,7 +162,7 @@ pub struct MergeArgs {
 #[derive(Debug, Args, Default)]
 pub struct WorkloadArgs {
     /// Backends, one run each on the identical workload: buffered, direct, mmap, uring,
-    /// uring-direct, tokio, tokio-pread, null
+    /// uring-direct, tokio, tokio-pread, null; lines (rw = scan only: naive BufReader::lines)
     #[arg(long, value_name = "LIST")]
     pub backend: Option<String>,
     /// Pattern: read, write, randread, randwrite, rw, randrw; the article's: records (random record
@@ -209,7 +218,10 @@ pub struct WorkloadArgs {
     /// Queue backends: completions to wait for before refilling the queue [default: 1]
     #[arg(long = "iodepth-batch-complete-min", alias = "iodepth_batch_complete_min", value_name = "N")]
     pub iodepth_batch_complete_min: Option<String>,
-    /// io_uring: operations per submitting io_uring_enter; 0 submits all queued [default: 0]
+    /// Queue backends: most completions taken per wait before refilling [default: the min, as fio]
+    #[arg(long = "iodepth-batch-complete-max", alias = "iodepth_batch_complete_max", value_name = "N")]
+    pub iodepth_batch_complete_max: Option<String>,
+    /// io_uring: operations per submitting io_uring_enter; 0 submits all queued (faster on cached reads) [default: 1]
     #[arg(long = "iodepth-batch-submit", alias = "iodepth_batch_submit", value_name = "N")]
     pub iodepth_batch_submit: Option<String>,
     /// io_uring: register the I/O buffers once and use READ/WRITE_FIXED (--fixedbufs=true,false compares)
@@ -317,6 +329,7 @@ impl WorkloadArgs {
             ("threads", &self.threads),
             ("seed", &self.seed),
             ("iodepth_batch_complete_min", &self.iodepth_batch_complete_min),
+            ("iodepth_batch_complete_max", &self.iodepth_batch_complete_max),
             ("iodepth_batch_submit", &self.iodepth_batch_submit),
             ("fixedbufs", &self.fixedbufs),
             ("registerfiles", &self.registerfiles),

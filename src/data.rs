@@ -148,7 +148,7 @@ impl DataFile {
                 os::fadvise(&file, libc::POSIX_FADV_DONTNEED)?;
             }
         }
-        let resident = os::residency(&file)?;
+        let resident = os::residency_of(&file, self.size)?;
         match state {
             CacheState::Warm if resident < 0.99 => Err(Error::Precondition(format!(
                 "cache = warm: only {:.1}% of {} stayed in the page cache after reading it (memory limit?); \

@@ -30,7 +30,7 @@ pub struct Environment {
     pub memory_ceilings: Option<crate::ceilings::MemoryCeilings>,
 }
 
-/// Whether `Environment::capture` measures the memory ceilings (about 1 s and 2 GiB of memory).
+/// Whether `Environment::capture` measures the memory ceilings (about 0.5 s and 1 GiB of memory).
 /// Off by default so library users and tests do not pay for it; the CLI turns it on.
 pub static MEASURE_CEILINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -81,7 +81,9 @@ impl Environment {
             device: mount.as_ref().map(|m| m.device.clone()).unwrap_or_default(),
             thp_enabled: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/enabled")),
             thp_defrag: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/defrag")),
-            block_device: os::blockdev::of_path(dir).or_else(|| os::blockdev::of_path(Path::new("."))).map(|d| d.info()),
+            block_device: os::blockdev::of_path(dir)
+                .or_else(|| os::blockdev::of_path(Path::new(".")))
+                .map(|d| d.info()),
             io_uring: crate::sysinfo::probe_uring(),
             cpu_governor: crate::sysinfo::cpu_governor(),
             cgroup_memory: crate::sysinfo::cgroup_memory(),

@@ -24,10 +24,8 @@ pub fn render(env: &Environment) -> String {
         (v, Some(l)) => format!("cgroup {v} {}: limit {}", cg.path, format_size(l)),
         (v, None) => format!("cgroup {v} {}: no limit", cg.path),
     };
-    line(
-        "Memory",
-        format!("{:.1} GiB, page size {}; {limit}", env.memory_bytes as f64 / (1u64 << 30) as f64, format_size(env.page_size_bytes)),
-    );
+    let gib = env.memory_bytes as f64 / (1u64 << 30) as f64;
+    line("Memory", format!("{gib:.1} GiB, page size {}; {limit}", format_size(env.page_size_bytes)));
     line("Filesystem", format!("{} on {} ({})", env.fs_type, env.device, env.mount_options));
     match &env.block_device {
         Some(d) => line(
@@ -59,7 +57,7 @@ pub fn render(env: &Environment) -> String {
         Some(c) => line(
             "Ceilings",
             format!(
-                "one core: memory read {}, memcpy {} ({} buffers; warm-cache runs cannot beat these)",
+                "one core: memory read {}, memcpy {} ({} buffer; warm-cache runs cannot beat these)",
                 gb_s(c.read_bytes_per_s),
                 gb_s(c.memcpy_bytes_per_s),
                 format_size(c.buffer_bytes)
@@ -74,7 +72,8 @@ pub fn render(env: &Environment) -> String {
 pub fn render_device(d: &DeviceCeilings) -> String {
     let mut out = String::new();
     for (label, f) in [("Seq read", &d.sequential_read), ("Rand 4k", &d.random_read_4k)] {
-        let how = format!("{} {} bs={} iodepth={} threads={}", f.backend, f.rw, format_size(f.bs_bytes), f.iodepth, f.threads);
+        let bs = format_size(f.bs_bytes);
+        let how = format!("{} {} bs={bs} iodepth={} threads={}", f.backend, f.rw, f.iodepth, f.threads);
         let _ = writeln!(out, "{label:<12} {:.0} IOPS, {} ({how})", f.iops, gb_s(f.bw_bytes_per_s));
         if let Some(r) = &f.fallback_reason {
             let _ = writeln!(out, "{:<12} fell back from {r}", "");

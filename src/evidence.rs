@@ -53,6 +53,9 @@ pub struct Evidence {
     pub process_written_bytes: Option<u64>,
     /// Device bytes read per byte the workload read (1 = no readahead waste).
     pub read_amplification: Option<f64>,
+    /// `process_read_bytes` per byte the workload read: the same ratio, free of other
+    /// processes' I/O on the device (readahead is charged to the process that caused it).
+    pub process_read_amplification: Option<f64>,
     /// Device bytes written per byte the workload wrote (writeback may land after the run).
     pub write_amplification: Option<f64>,
     /// io_uring: most io-wq worker threads (`iou-wrk-*`) seen at once during the run.
@@ -182,6 +185,7 @@ impl EvidenceProbe {
             process_read_bytes,
             process_written_bytes,
             read_amplification: ratio(device_read_bytes, read_bytes),
+            process_read_amplification: ratio(process_read_bytes, read_bytes),
             write_amplification: ratio(device_written_bytes, written_bytes),
             iowq_workers_max,
             setup,
@@ -273,12 +277,13 @@ pub fn table_line(run: &crate::result::RunResult) -> Option<String> {
 /// The figures that tell what the kernel did, on one line.
 pub fn summary(e: &Evidence, major_faults: u64) -> String {
     let mut parts = vec![format!("majflt {major_faults}")];
-    if let Some(a) = e.read_amplification {
-        parts.push(format!("read amp {a:.2}x"));
+    match (e.process_read_amplification, e.read_amplification) {
+        (Some(p), Some(d)) => parts.push(format!("read amp {p:.2}x (device {d:.2}x)")),
+        (Some(a), None) | (None, Some(a)) => parts.push(format!("read amp {a:.2}x")),
+        (None, None) => {}
     }
-    // Readahead per miss: 4 KiB means none, more means read-around (device bytes are
-    // machine-wide for that device, so this is an upper bound on a busy machine).
-    if let Some(d) = e.device_read_bytes.filter(|_| major_faults > 0) {
+    // Readahead per miss: 4 KiB means none, more means read-around.
+    if let Some(d) = e.process_read_bytes.or(e.device_read_bytes).filter(|_| major_faults > 0) {
         parts.push(format!("{:.1} KiB read per majflt", d as f64 / 1024.0 / major_faults as f64));
     }
     if let Some(a) = e.write_amplification {

@@ -27,7 +27,10 @@ pub fn check_lists(index: usize, table: &Table) -> Result<(), Error> {
     for (key, value) in table {
         if let Value::Array(values) = value {
             if values.is_empty() {
-                return Err(Error::invalid(key.clone(), "is an empty list, which gives no runs; give at least one value"));
+                return Err(Error::invalid(
+                    key.clone(),
+                    "is an empty list, which gives no runs; give at least one value",
+                ));
             }
             cells = cells.saturating_mul(values.len());
         }
@@ -140,7 +143,8 @@ mod tests {
     fn lists_are_bounded() {
         let t: Table = "bs = []".parse().unwrap();
         assert!(check_lists(1, &t).unwrap_err().to_string().starts_with("bs: is an empty list"));
-        let t: Table = format!("bs = [{}]\nsize = [{}]", vec!["1"; 101].join(","), vec!["1"; 100].join(",")).parse().unwrap();
+        let t: Table =
+            format!("bs = [{}]\nsize = [{}]", vec!["1"; 101].join(","), vec!["1"; 100].join(",")).parse().unwrap();
         assert!(check_lists(1, &t).unwrap_err().to_string().contains("multiply to 10100 runs"));
     }
 }

@@ -43,8 +43,9 @@ pub struct RecordOptions {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanOptions {
-    /// Reads in flight during one scan (uring, uring-direct): the workload's `iodepth`.
-    pub readahead: u32,
+    /// Reads in flight during one scan (uring, uring-direct only): the workload's `iodepth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readahead: Option<u32>,
     /// What a matching line contains.
     pub needle: String,
 }
@@ -148,8 +149,9 @@ fn finish_scan(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> R
         }
         _ => {}
     }
-    let readahead = plan.iodepth;
-    if readahead > 1 && !matches!(plan.backend, B::Uring | B::UringDirect) {
+    let uring = matches!(plan.backend, B::Uring | B::UringDirect);
+    let readahead = uring.then_some(plan.iodepth);
+    if plan.iodepth > 1 && !uring {
         notes.push(format!("iodepth is the uring scan's read-ahead: it does not apply to {}", plan.backend));
     }
     if plan.uring.is_some_and(|u| u.fixedbufs || u.registerfiles || u.sqthread_poll) {

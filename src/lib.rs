@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod genfile;
 pub mod keys;
 pub mod kinds;
+pub mod ipc;
 pub mod isolate;
 pub mod limits;
 pub mod logscan;

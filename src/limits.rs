@@ -16,7 +16,7 @@ use toml::Value;
 /// Smallest memory limit accepted: below it the child cannot even start reliably.
 pub const MIN_MEMORY_LIMIT: u64 = 16 << 20;
 /// Smallest address-space limit accepted: the binary, thread stacks and malloc arenas need it.
-pub const MIN_ADDRESS_SPACE: u64 = 128 << 20;
+pub const MIN_ADDRESS_SPACE: u64 = 32 << 20;
 
 /// The validated limits of one plan (`workload.limits` in results).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +61,7 @@ impl Limits {
         {
             return Err(Error::invalid(
                 "address_space_limit",
-                format!("{} leaves no room for the program itself; use at least 128m", format_size(a)),
+                format!("{} leaves no room for the program itself; use at least 32m", format_size(a)),
             ));
         }
         let mut window_bytes = size_key("window", raw.window.as_ref())?;

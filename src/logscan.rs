@@ -146,7 +146,7 @@ pub fn path(dir: &Path, size: u64, seed: u64) -> PathBuf {
     dir.join(format!("iobench-log-{}-{seed:x}.log", format_size(size)))
 }
 
-const HEADER_LEN: usize = 94;
+const HEADER_LEN: usize = 95;
 
 fn header(seed: u64, c: Counts) -> String {
     let h = format!("# iobench log seed={seed:016x} lines={:020} matches={:020} v1\n", c.lines, c.matches);
@@ -196,9 +196,30 @@ pub fn mismatch(data: &DataFile, got: Counts, want: Counts) -> Error {
 
 const LEVELS: [(&str, u32); 4] = [("DEBUG", 15), ("INFO ", 85), ("WARN ", 95), ("ERROR", 100)];
 const WORDS: [&str; 24] = [
-    "cache", "miss", "hit", "retry", "upstream", "timeout", "connection", "reset", "queue", "depth", "flushed",
-    "segment", "compaction", "started", "finished", "user", "session", "expired", "token", "refresh", "slow",
-    "request", "handled", "shard",
+    "cache",
+    "miss",
+    "hit",
+    "retry",
+    "upstream",
+    "timeout",
+    "connection",
+    "reset",
+    "queue",
+    "depth",
+    "flushed",
+    "segment",
+    "compaction",
+    "started",
+    "finished",
+    "user",
+    "session",
+    "expired",
+    "token",
+    "refresh",
+    "slow",
+    "request",
+    "handled",
+    "shard",
 ];
 const PATHS: [&str; 6] = ["/api/orders/", "/api/items/", "/api/users/", "/health", "/metrics", "/api/cart/"];
 
@@ -369,8 +390,12 @@ mod tests {
         assert!(counts.matches > 20 && counts.lines > 1000, "{counts:?}");
         let lens: Vec<usize> = text.split(|b| *b == b'\n').map(|l| l.len()).collect();
         assert!(lens.iter().all(|l| *l < MAX_LINE), "line lengths bounded");
-        // Reused from its header.
+        assert_eq!(header(42, counts).len(), HEADER_LEN);
+        // Reused from its header, not written again.
+        let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+        let before = inode(&data.path);
         assert_eq!(prepare(&dir, size, 42).unwrap().1, counts);
+        assert_eq!(inode(&data.path), before);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

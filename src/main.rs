@@ -2,6 +2,7 @@
 //! (0 ok, 1 a run failed or a regression was found, 2 bad input).
 
 mod cli;
+mod ipc_cmd;
 
 use anyhow::Context;
 use clap::Parser;
@@ -37,6 +38,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare(args),
         Command::Merge(args) => merge(args),
         Command::Reproduce(args) => reproduce(args),
+        Command::Ipc(args) => ipc_cmd::ipc(args),
+        Command::IpcChild(args) => Ok(ipc_cmd::ipc_child(args)),
         Command::RunChild { job, result } => {
             iobench::isolate::child_main(&job, &result)?;
             Ok(ExitCode::SUCCESS)
@@ -67,7 +70,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    // Results carry the memory ceilings warm runs are bounded by (about 1 s, once).
+    // Results carry the memory ceilings warm runs are bounded by (about 0.5 s, once).
     iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
     let overrides = args.workload.overrides();
     let suite = match &args.suite {
@@ -93,6 +96,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let results = session.run_with(|event| progress.event(event));
     progress.finish();
     let results = results?;
+    // Also when Ctrl-C came before the first cell finished: the file then exists, empty.
+    results.write_atomic(&output)?;
     print!("{}", iobench::report::table::render(&results.runs));
     let report = document::Report::build(std::slice::from_ref(&results))?;
     print!("{}", report.terminal_text());
@@ -114,16 +119,21 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {
     use iobench::article::reproduce as article;
+    use iobench::article::suite::Scale;
+    let scale = match (args.quick, args.tiny) {
+        (_, true) => Scale::Tiny,
+        (true, _) => Scale::Quick,
+        _ => Scale::Full,
+    };
     let out = args.out.clone().unwrap_or_else(|| match &args.from {
         Some(from) => document::results_path(from).parent().map(Path::to_path_buf).unwrap_or_default(),
-        None => article::default_out(args.quick),
+        None => article::default_out(scale),
     });
-    let opts = article::Options { quick: args.quick, data_dir: args.dir.clone(), out, keep_files: args.keep_files };
+    let opts = article::Options { scale, data_dir: args.dir.clone(), out, keep_files: args.keep_files };
     let outcome = match &args.from {
         Some(from) => {
             let results = iobench::result::Results::read(&document::results_path(from))?;
-            let command = if results.suite.ends_with("quick") { article::command(true) } else { article::command(false) };
-            article::write(&opts.out, &command, &results)?
+            article::write(&opts.out, &article::command(article::scale_of(&results)), &results)?
         }
         None => {
             // The copies row counts copies against one core's memcpy and read bandwidth.

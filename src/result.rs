@@ -18,6 +18,9 @@ pub struct Results {
     pub suite: String,
     pub environment: Environment,
     pub runs: Vec<RunResult>,
+    /// `iobench ipc`: round trips between two processes and the shared-mapping claims.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<crate::ipc::IpcReport>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +164,7 @@ impl Results {
             suite: suite.to_string(),
             environment,
             runs: Vec::new(),
+            ipc: None,
         }
     }
 
@@ -175,7 +179,13 @@ impl Results {
         let bad = |message: String| Error::invalid(path.display().to_string(), message);
         let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
         let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("is not JSON ({e}); was the file cut short?")))?;
+            serde_json::from_str(&text).map_err(|e| {
+                bad(if e.is_eof() {
+                    format!("ends too early ({e}): it was cut short; rerun the workloads that wrote it")
+                } else {
+                    format!("is not JSON ({e}); name a results.json written by iobench run")
+                })
+            })?;
         let version = value
             .get("schema_version")
             .and_then(|v| v.as_u64())

@@ -109,6 +109,8 @@ impl Limit {
 pub struct Prepared<'p> {
     plan: &'p Plan,
     pub data: DataFile,
+    /// Declared before `pools` so it is dropped first: queue backends wait there for operations
+    /// still writing into pool buffers.
     backends: Vec<Box<dyn Backend>>,
     pools: Vec<BufferPool>,
     resident: f64,
@@ -127,8 +129,9 @@ impl<'p> Prepared<'p> {
         let resident = data.set_cache_state(plan.cache)?;
         let mut backends = backend::open(plan, &data)?;
         let kind = plan.tuning.buffers;
+        let buffer_len = crate::kinds::buffer_len(plan, align);
         let mut pools = (0..plan.threads)
-            .map(|_| BufferPool::with_kind(plan.iodepth as usize, crate::kinds::buffer_len(plan, align), align as usize, kind))
+            .map(|_| BufferPool::with_kind(plan.iodepth as usize, buffer_len, align as usize, kind))
             .collect::<Result<Vec<_>>>()?;
         for (b, pool) in backends.iter_mut().zip(pools.iter_mut()) {
             b.register(pool)?;
@@ -163,7 +166,8 @@ impl<'p> Prepared<'p> {
                 .map(|(i, (b, pool))| {
                     let (barrier, failed) = (&barrier, &failed);
                     scope.spawn(move || {
-                        let r = worker(plan, limit, i as u32, b.as_mut(), pool, (data, file_kind), barrier, failed, interval_ns);
+                        let file = (data, file_kind);
+                        let r = worker(plan, limit, i as u32, b.as_mut(), pool, file, barrier, failed, interval_ns);
                         if r.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }

@@ -50,8 +50,13 @@ pub enum Target {
     Ours,
     /// Written by iobench, but of another size or damaged: recreated before use.
     Stale,
-    Foreign { len: u64 },
-    Device { block: bool, len: Option<u64> },
+    Foreign {
+        len: u64,
+    },
+    Device {
+        block: bool,
+        len: Option<u64>,
+    },
     Symlink,
     /// A directory, FIFO or socket.
     Other(&'static str),
@@ -110,7 +115,9 @@ pub fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
         if writes {
             return Err(Error::invalid(
                 "filename",
-                format!("{shown} is a symbolic link, which iobench never follows for writes; name the file it points to"),
+                format!(
+                    "{shown} is a symbolic link, which iobench never follows for writes; name the file it points to"
+                ),
             ));
         }
         let real = std::fs::canonicalize(&path)

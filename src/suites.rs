@@ -14,6 +14,9 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("queue-depth", include_str!("../workloads/queue-depth.toml")),
     ("writes-durability", include_str!("../workloads/writes-durability.toml")),
     ("madvise-thp", include_str!("../workloads/madvise-thp.toml")),
+    ("article", include_str!("../workloads/article.toml")),
+    ("records", include_str!("../workloads/records.toml")),
+    ("scan", include_str!("../workloads/scan.toml")),
 ];
 
 /// The suite a bare `iobench run` runs.

@@ -295,8 +295,8 @@ impl Tuning {
             Some(h) if app.check("fadvise", true, page_cache_fd, "buffered, uring, tokio or tokio-pread")? => Some(h),
             _ => None,
         };
-        let buffers =
-            choice("buffers", raw.buffers.as_deref(), &[("plain", BufferKind::Plain), ("hugepage", BufferKind::Hugepage)])?;
+        let kinds = [("plain", BufferKind::Plain), ("hugepage", BufferKind::Hugepage)];
+        let buffers = choice("buffers", raw.buffers.as_deref(), &kinds)?;
         let buffers = match buffers {
             Some(b) if app.check("buffers", true, has_buffers, "backends with I/O buffers (not mmap or null)")? => b,
             _ => BufferKind::Plain,

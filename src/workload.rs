@@ -35,6 +35,8 @@ pub struct RawWorkload {
     pub iodepth_batch_submit: Option<i64>,
     /// Queue backends: completions to wait for before refilling the queue.
     pub iodepth_batch_complete_min: Option<i64>,
+    /// Queue backends: most completions handed back per wait (default: the min, as fio).
+    pub iodepth_batch_complete_max: Option<i64>,
     /// io_uring: registered buffers, registered file, kernel submission thread and its idle time.
     pub fixedbufs: Option<Value>,
     pub registerfiles: Option<Value>,

@@ -48,6 +48,11 @@ fn plan_of(raw: &RawWorkload) -> Plan {
     Plan::from_raw(raw, PlanContext::default()).unwrap_or_else(|e| panic!("valid plan: {e}")).0
 }
 
+/// The plan's data file (created by the runs, checked whole after write runs).
+fn data_of(p: &Plan) -> DataFile {
+    DataFile::prepare(&p.dir, p.size_bytes, p.seed).unwrap().0
+}
+
 fn run_ok(p: &Plan) -> Measured {
     let r = run::execute(p, vec![]).unwrap_or_else(|e| panic!("{}: {e}", p.name));
     assert_eq!(r.status, RunStatus::Ok, "{}: {:?}", p.name, r.reason);
@@ -79,8 +84,7 @@ fn every_byte_is_verified_at_each_depth_with_and_without_fixed_buffers() {
                         assert_eq!(m.write_ops, 256, "{what}");
                     }
                     if p.rw.has_writes() {
-                        let data = DataFile { path: dir.path().join("iobench-8m-10bec4.dat"), size: 8 << 20, seed: p.seed };
-                        data.verify_all().unwrap_or_else(|e| panic!("{what}: written file: {e}"));
+                        data_of(&p).verify_all().unwrap_or_else(|e| panic!("{what}: written file: {e}"));
                     }
                     let setup = &m.backend_setup;
                     if backend.starts_with("uring") {
@@ -129,9 +133,7 @@ fn durability_policies_issue_their_syncs() {
         }
         assert!(m.final_sync_ns.is_some(), "{backend} {policy}");
     }
-    DataFile { path: dir.path().join("iobench-8m-10bec4.dat"), size: 8 << 20, seed: 0x0010_bec4 }
-        .verify_all()
-        .unwrap();
+    data_of(&plan_of(&raw(&dir, "buffered", "randread", 1))).verify_all().unwrap();
 }
 
 /// Submits reads at distinct offsets, half of them on cached pages and half on evicted ones,
@@ -250,7 +252,7 @@ fn uring_options_run_verified_and_are_recorded() {
     assert_eq!(s["sqthread_poll_idle_ms"], 50, "{s:?}");
     // SQPOLL cannot have DEFER_TASKRUN: the kernel refuses it and the flag is dropped, as in fio.
     assert!(!s["setup_flags"].as_array().unwrap().iter().any(|f| f == "DEFER_TASKRUN"), "{s:?}");
-    DataFile { path: dir.path().join("iobench-8m-10bec4.dat"), size: 8 << 20, seed: p.seed }.verify_all().unwrap();
+    data_of(&p).verify_all().unwrap();
 }
 
 #[test]
@@ -300,7 +302,8 @@ fn unavailable_io_uring_is_skipped_with_its_reason_and_the_rest_runs() {
     if sysctl.trim() == "0" {
         assert_eq!(reason, PERM_REASON);
     }
-    assert!(stderr(&out).contains(&format!("[1/2] randread-4k-warm on uring: skipped: {reason}\n")), "{}", stderr(&out));
+    let line = format!("[1/2] randread-4k-warm on uring: skipped: {reason}\n");
+    assert!(stderr(&out).contains(&line), "{}", stderr(&out));
     assert!(stdout(&out).contains(&format!("  uring         skipped: {reason}\n")), "{}", stdout(&out));
 
     let out = run("ENOSYS");

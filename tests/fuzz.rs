@@ -29,16 +29,80 @@ fn one_line(r: &Result<usize, String>) -> bool {
 }
 
 const KEYS: &[&str] = &[
-    "name", "backend", "rw", "rwmixread", "bs", "size", "runtime", "io_size", "ramp_time", "iodepth", "threads", "seed",
-    "random_distribution", "durability", "cache", "verify", "filename", "dir", "series_interval", "blocksize",
+    "name",
+    "backend",
+    "rw",
+    "rwmixread",
+    "bs",
+    "size",
+    "runtime",
+    "io_size",
+    "ramp_time",
+    "iodepth",
+    "threads",
+    "seed",
+    "random_distribution",
+    "durability",
+    "cache",
+    "verify",
+    "filename",
+    "dir",
+    "series_interval",
+    "blocksize",
 ];
 
 const WORDS: &[&str] = &[
-    "", "0", "-1", "4k", "4K", "512", "1m", "2g", "1t", "4kib", "-4k", "4x", "1e9", "99999999999999999999t",
-    "18446744073709551615", "500ms", "5s", "0s", "1h", "100ns", "5 parsecs", "µs", "read", "write", "randread",
-    "randrw", "mmap", "buffered", "direct", "uring", "null", "bogus", "warm", "cold", "as-is", "zipf:1.2",
-    "zipf:0", "zipf:-1", "zipf:nan", "zipf:inf", "zipf:", "uniform", "fsync:0", "fsync:4", "msync:4294967296",
-    "odsync", "none", "/dev/null", "..", " 4k ", "4k,1m",
+    "",
+    "0",
+    "-1",
+    "4k",
+    "4K",
+    "512",
+    "1m",
+    "2g",
+    "1t",
+    "4kib",
+    "-4k",
+    "4x",
+    "1e9",
+    "99999999999999999999t",
+    "18446744073709551615",
+    "500ms",
+    "5s",
+    "0s",
+    "1h",
+    "100ns",
+    "5 parsecs",
+    "µs",
+    "read",
+    "write",
+    "randread",
+    "randrw",
+    "mmap",
+    "buffered",
+    "direct",
+    "uring",
+    "null",
+    "bogus",
+    "warm",
+    "cold",
+    "as-is",
+    "zipf:1.2",
+    "zipf:0",
+    "zipf:-1",
+    "zipf:nan",
+    "zipf:inf",
+    "zipf:",
+    "uniform",
+    "fsync:0",
+    "fsync:4",
+    "msync:4294967296",
+    "odsync",
+    "none",
+    "/dev/null",
+    "..",
+    " 4k ",
+    "4k,1m",
 ];
 
 fn scalar() -> impl Strategy<Value = Value> {
@@ -138,7 +202,11 @@ proptest! {
 
     /// Random bytes mutated into a valid suite: the loader's error paths, not just the happy one.
     #[test]
-    fn mutated_shipped_suites_never_panic(pos in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
+    fn mutated_shipped_suites_never_panic(
+        pos in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        cut in any::<bool>(),
+    ) {
         let text = include_str!("../workloads/quick.toml");
         let mut bytes = text.as_bytes().to_vec();
         let i = pos.index(bytes.len());

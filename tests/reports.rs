@@ -59,6 +59,17 @@ fn median_and_spread() {
 }
 
 #[test]
+fn noise_from_the_scatter_of_cells_ignores_a_minority() {
+    use iobench::report::compare::scatter;
+    assert_eq!(scatter(&[1.0; 7]), None, "too few cells to estimate noise");
+    let mut ratios: Vec<f64> = (0..30).map(|i| 1.0 + ((i % 7) as f64 - 3.0) / 100.0).collect();
+    let calm = scatter(&ratios).unwrap();
+    ratios.extend([0.5, 0.5, 0.5]);
+    let with_regressions = scatter(&ratios).unwrap();
+    assert!(calm < 0.15 && with_regressions < 0.15, "{calm} {with_regressions}");
+}
+
+#[test]
 fn every_shipped_suite_loads_and_validates() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -134,13 +145,13 @@ fn report_from_fixture_has_every_section_and_plot() {
         let svg = std::fs::read_to_string(dir.path().join("plots").join(format!("{}.svg", p.id))).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{}", p.id);
         assert!(md.contains(&format!("plots/{}.svg", p.id)));
-        assert!(svg.contains(">backend<"), "{}: legend", p.id);
+        assert!(svg.contains("\nbackend\n</text>"), "{}: legend", p.id);
         let axis_units = ["(µs", "(MB/s)", "(K IOPS)", "(%)", "(s)", "per GB", "(bytes"];
         assert!(axis_units.iter().any(|u| svg.contains(u)), "{}: axis with units", p.id);
     }
     let spectrum = report.sections.iter().flat_map(|s| s.plots.iter()).find(|p| p.id.contains("-spectrum-")).unwrap();
     for nines in ["50%", "90%", "99%", "99.9%"] {
-        assert!(spectrum.svg.contains(&format!(">{nines}<")), "spectrum x axis labelled {nines}");
+        assert!(spectrum.svg.contains(&format!("\n{nines}\n</text>")), "spectrum x axis labelled {nines}");
     }
     // The fixture has repeats: rankings show spreads and ratios to the best.
     assert!(md.contains("| 1.00 |"), "best row has ratio 1.00");
@@ -207,6 +218,20 @@ fn compare_verdicts_and_exit_codes() {
     let o = iobench(&["compare", fx, fast.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("faster"), "{}", stdout(&o));
+
+    // One backend slower in every workload: only its cells are regressions.
+    let mut one_slow = base.clone();
+    for r in one_slow.runs.iter_mut().filter(|r| r.backend == "direct") {
+        let m = r.measured.as_mut().unwrap();
+        m.iops *= 0.5;
+        m.bw_bytes_per_s *= 0.5;
+    }
+    let path = dir.path().join("one-slow.json");
+    one_slow.write_atomic(&path).unwrap();
+    let o = iobench(&["compare", fx, path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let regressions: Vec<String> = stdout(&o).lines().filter(|l| l.contains("REGRESSION)")).map(String::from).collect();
+    assert!(!regressions.is_empty() && regressions.iter().all(|l| l.contains(" direct ")), "{regressions:#?}");
 
     // One run per side: the default band is used, and the output says so.
     let mut single = base.clone();
@@ -336,4 +361,103 @@ fn ctrl_c_keeps_every_finished_cell() {
     assert!(kept.runs.len() >= 2 && kept.runs.len() < 20, "{} runs kept", kept.runs.len());
     assert!(kept.runs.iter().all(|r| r.status == RunStatus::Ok), "no half-finished cell is kept");
     assert!(out.join("report.html").is_file(), "the report covers the finished cells");
+}
+
+fn patterns_fixture() -> Results {
+    Results::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results-patterns.json")).unwrap()
+}
+
+#[test]
+fn report_of_scans_records_and_ipc_has_their_units_and_sections() {
+    use iobench::kinds::PatternFigures;
+    use iobench::report::cells::Metric;
+    let results = patterns_fixture();
+    let pattern = |r: &iobench::result::RunResult| r.measured.as_ref().and_then(|m| m.pattern.clone());
+    let scan = results.runs.iter().find_map(|r| match pattern(r)? {
+        PatternFigures::Scan { lines_per_scan, matches_per_scan, .. } => Some((lines_per_scan, matches_per_scan)),
+        _ => None,
+    });
+    let (lines, matches) = scan.expect("the fixture has a scan run");
+    assert!(results.runs.iter().any(|r| matches!(pattern(r), Some(PatternFigures::Records { .. }))));
+    let ipc = results.ipc.clone().expect("the fixture has an ipc block");
+
+    let report = Report::build(std::slice::from_ref(&results)).unwrap();
+    let dir = TempDir::new("report-patterns");
+    let written = report.write(dir.path()).unwrap();
+    let md = std::fs::read_to_string(&written.markdown).unwrap();
+    let html = std::fs::read_to_string(&written.html).unwrap();
+    let text = report.terminal_text();
+
+    // Scans rank by GB/s and lines/s, records by records/s with latency per update; no IOPS.
+    let groups = cells::group(&results.runs);
+    for g in &groups {
+        let want = if g.plan.rw == iobench::plan::Rw::Scan { Metric::Scan } else { Metric::Records };
+        assert_eq!(g.metric, want, "{}", g.label);
+        let best = g.ranked()[0];
+        let figure = want.cell(best.throughput(want).median);
+        assert!(md.contains(&format!("| 1 | {} | {figure} |", best.label())), "{} ranks by {want:?}: {md}", g.label);
+    }
+    for out in [&md, &text] {
+        assert!(!out.contains("IOPS"), "no IOPS for scans or records:\n{out}");
+        assert!(out.contains("GB/s") && out.contains("M lines/s") && out.contains("p50/scan"), "{out}");
+        assert!(out.contains("K records/s") && out.contains("p50/update") && out.contains("p99/update"), "{out}");
+    }
+    for table in ["<th>GB/s</th><th>M lines/s</th>", "<th>K records/s</th>", "<th>p99/update</th>"] {
+        assert!(html.contains(table), "report.html has {table}");
+    }
+    for p in report.sections.iter().flat_map(|s| s.plots.iter()) {
+        assert!(!p.svg.contains("IOPS"), "{}: no IOPS axis", p.id);
+        if p.id.contains("-throughput-scan") || p.id.contains("-series-scan") || p.id.contains("-sweep-") {
+            assert!(p.svg.contains("(GB/s)"), "{}: scans plotted in GB/s", p.id);
+        }
+        if p.id.contains("-throughput-scan") {
+            assert!(p.svg.contains("M lines/s"), "{}: bars labelled with lines/s", p.id);
+        }
+        if p.id.contains("-throughput-records") || p.id.contains("-series-records") {
+            assert!(p.svg.contains("(K records/s)"), "{}: records plotted in records/s", p.id);
+        }
+    }
+
+    // What the pattern checked, under the rows: in the terminal, report.md and report.html.
+    let counted = format!("each counted {lines} lines and {matches} matching");
+    for out in [&md, &html, &text] {
+        assert!(out.contains("scans checked") && out.contains(&counted), "scan counts shown:\n{out}");
+        assert!(out.contains("updates verified") && out.contains("update counts adding up"), "{out}");
+    }
+    assert!(html.contains("<ul class=\"pattern\">"));
+
+    // The ipc section: round trips per mode with p50/p99, and the claims' outcomes.
+    assert!(md.contains("## Processes sharing a mapping (iobench ipc)"), "{md}");
+    assert!(html.contains("<h2 id=\"ipc\">") && html.contains("<h3>Claims</h3>"));
+    for m in &ipc.modes {
+        let p50 = iobench::units::format_ns(m.round_trip_ns.p50 as f64);
+        let p99 = iobench::units::format_ns(m.round_trip_ns.p99 as f64);
+        for out in [&md, &html] {
+            assert!(out.contains(m.mode.name()) && out.contains(&p50) && out.contains(&p99), "{}", m.mode.name());
+        }
+    }
+    let v = ipc.visibility.as_ref().expect("the claims ran");
+    assert!(md.contains(&format!("seen by a fresh mapping: {}", v.seen_by_fresh_mapping)));
+    assert!(html.contains("Visibility without msync") && html.contains("msync(MS_SYNC) p50"));
+    assert!(text.contains("ipc: two processes"), "{text}");
+    // Still one standalone file.
+    assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"));
+}
+
+#[test]
+fn report_of_an_ipc_results_file_alone() {
+    let mut results = patterns_fixture();
+    results.runs.clear();
+    results.suite = "ipc".into();
+    let dir = TempDir::new("report-ipc");
+    let file = dir.path().join("results.json");
+    results.write_atomic(&file).unwrap();
+    let out = dir.path().join("report");
+    let o = iobench(&["report", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("mmap-futex"), "the terminal shows the ipc table: {}", stdout(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(md.contains("## Processes sharing a mapping") && md.contains("mmap-spin"), "{md}");
+    assert!(html.contains("<h2 id=\"ipc\">") && html.contains("<table class=\"ipc\">"));
 }

@@ -20,8 +20,19 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
 fn on_file(dir: &TempDir, filename: &str, rw: &str, extra: &[&str]) -> (Option<i32>, String) {
     let out = dir.path().join("r.json");
     let mut args = vec![
-        "run", "--backend", "buffered", "--rw", rw, "--size", "1m", "--runtime", "100ms", "--filename", filename,
-        "--output", out.to_str().unwrap(),
+        "run",
+        "--backend",
+        "buffered",
+        "--rw",
+        rw,
+        "--size",
+        "1m",
+        "--runtime",
+        "100ms",
+        "--filename",
+        filename,
+        "--output",
+        out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     run(&args)
@@ -71,13 +82,25 @@ fn a_foreign_file_under_iobench_s_own_name_is_refused() {
     std::fs::write(&taken, vec![b'x'; 1 << 20]).unwrap();
     let out = dir.path().join("r.json");
     let (code, err) = run(&[
-        "run", "--rw", "randread", "--size", "1m", "--runtime", "100ms", "--dir", data.to_str().unwrap(), "--output",
+        "run",
+        "--rw",
+        "randread",
+        "--size",
+        "1m",
+        "--runtime",
+        "100ms",
+        "--dir",
+        data.to_str().unwrap(),
+        "--output",
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(
         err.trim(),
-        format!("iobench: dir: {} exists and was not written by iobench; remove it or choose another --dir", taken.display())
+        format!(
+            "iobench: dir: {} exists and was not written by iobench; remove it or choose another --dir",
+            taken.display()
+        )
     );
     assert_eq!(std::fs::read(&taken).unwrap(), vec![b'x'; 1 << 20]);
 }
@@ -94,7 +117,16 @@ fn symbolic_links_are_never_followed_for_writes() {
     std::os::unix::fs::symlink(&victim, &planted).unwrap();
     let out = dir.path().join("r.json");
     let (code, err) = run(&[
-        "run", "--rw", "randwrite", "--size", "1m", "--runtime", "100ms", "--dir", data.to_str().unwrap(), "--output",
+        "run",
+        "--rw",
+        "randwrite",
+        "--size",
+        "1m",
+        "--runtime",
+        "100ms",
+        "--dir",
+        data.to_str().unwrap(),
+        "--output",
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, Some(2), "{err}");
@@ -108,7 +140,8 @@ fn symbolic_links_are_never_followed_for_writes() {
     assert_eq!(
         err.trim(),
         format!(
-            "iobench: filename: {} is a symbolic link, which iobench never follows for writes; name the file it points to",
+            "iobench: filename: {} is a symbolic link, which iobench never follows for writes; name the file it \
+             points to",
             link.display()
         )
     );
@@ -129,7 +162,10 @@ fn devices_are_refused_without_allow_device() {
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(
         err.trim(),
-        format!("iobench: filename: {} is a character device; iobench uses devices only with --allow-device", node.display())
+        format!(
+            "iobench: filename: {} is a character device; iobench uses devices only with --allow-device",
+            node.display()
+        )
     );
 }
 
@@ -169,7 +205,7 @@ fn a_block_device_needs_allow_device_and_writes_need_allow_overwrite() {
     let (code, err) = on_file(&dir, d, "randwrite", &["--allow-device"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("a write workload would destroy its contents: add --allow-overwrite"), "{err}");
-    let (code, err) = on_file(&dir, d, "randread", &["--allow-device", "--cache", "as-is"]);
+    let (code, err) = on_file(&dir, d, "randread", &["--allow-device"]);
     assert_eq!(code, Some(0), "reads of a permitted device work: {err}");
     assert_eq!(std::fs::read(&backing).unwrap(), content, "nothing was written to the device");
     let (code, err) = on_file(&dir, d, "randwrite", &["--allow-device", "--allow-overwrite", d, "--cache", "as-is"]);
@@ -219,7 +255,14 @@ fn cleanup_runs_on_sigint_and_sigterm() {
         let data = dir.path().join(name);
         let out = dir.path().join(format!("{name}.json"));
         let child = spawn(&[
-            "run", "--size", "4m", "--runtime", "10s", "--dir", data.to_str().unwrap(), "--output",
+            "run",
+            "--size",
+            "4m",
+            "--runtime",
+            "10s",
+            "--dir",
+            data.to_str().unwrap(),
+            "--output",
             out.to_str().unwrap(),
         ]);
         wait_for_file(&data.join("iobench-4m-10bec4.dat"));
@@ -237,7 +280,15 @@ fn a_second_signal_exits_at_once_and_still_removes_created_files() {
     let data = dir.path().join("data");
     let out = dir.path().join("r.json");
     let child = spawn(&[
-        "run", "--size", "4m", "--runtime", "10s", "--dir", data.to_str().unwrap(), "--output", out.to_str().unwrap(),
+        "run",
+        "--size",
+        "4m",
+        "--runtime",
+        "10s",
+        "--dir",
+        data.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
     ]);
     let file = data.join("iobench-4m-10bec4.dat");
     wait_for_file(&file);
@@ -262,10 +313,52 @@ fn results_to_a_device_node_do_not_replace_it() {
     }
     let data = dir.path().join("data");
     let (code, err) = run(&[
-        "run", "--backend", "null", "--size", "1m", "--runtime", "50ms", "--dir", data.to_str().unwrap(), "--output",
+        "run",
+        "--backend",
+        "null",
+        "--size",
+        "1m",
+        "--runtime",
+        "50ms",
+        "--dir",
+        data.to_str().unwrap(),
+        "--output",
         node.to_str().unwrap(),
     ]);
     assert_eq!(code, Some(0), "{err}");
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::symlink_metadata(&node).unwrap().file_type().is_char_device(), "still the device node");
+}
+
+#[test]
+fn backends_open_the_data_file_without_following_a_link_for_writes() {
+    use iobench::data::DataFile;
+    use iobench::plan::{Plan, PlanContext};
+    use iobench::workload::{RawWorkload, cli_value};
+    let dir = TempDir::new("nofollow");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, vec![1u8; 1 << 20]).unwrap();
+    // A link swapped in after the checks, right before the backend opens the file.
+    let link = dir.path().join("iobench-1m-10bec4.dat");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let data = DataFile { path: link.clone(), size: 1 << 20, seed: 0x0010_bec4 };
+    for backend in ["buffered", "direct", "mmap", "uring", "tokio"] {
+        let raw = RawWorkload {
+            backend: Some(backend.into()),
+            rw: Some("randwrite".into()),
+            size: Some(cli_value("1m")),
+            dir: Some(dir.str().into()),
+            ..Default::default()
+        };
+        let plan = Plan::from_raw(&raw, PlanContext::default()).unwrap().0;
+        match iobench::backend::open(&plan, &data) {
+            Ok(_) => panic!("{backend} opened a symbolic link for writing"),
+            Err(e) => {
+                let e = e.to_string();
+                // ELOOP from O_NOFOLLOW (io_uring may instead be unavailable on the machine).
+                assert!(e.contains("Too many levels of symbolic links") || e.contains("skipped"), "{backend}: {e}");
+            }
+        }
+    }
+    assert_eq!(std::fs::read(&victim).unwrap(), vec![1u8; 1 << 20]);
 }

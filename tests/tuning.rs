@@ -93,7 +93,8 @@ fn mmap_advice_reaches_the_kernel() {
             assert_eq!(map.pmd_mapped_bytes, 0, "MADV_NOHUGEPAGE forbids PMD mappings");
         }
         faults.insert(advice, (worker_major_faults(&m), m.ops));
-        eprintln!("{advice}: {} major faults in {} reads, PMD-mapped {:.0}%", worker_major_faults(&m), m.ops, map.pmd_mapped_pct);
+        let (majflt, pmd) = (worker_major_faults(&m), map.pmd_mapped_pct);
+        eprintln!("{advice}: {majflt} major faults in {} reads, PMD-mapped {pmd:.0}%", m.ops);
     }
     // MADV_RANDOM turns fault read-around off: (nearly) one major fault per new page touched,
     // 2048 reads over 16384 pages. Sequential reads ahead, so most later reads hit the cache.
@@ -235,8 +236,8 @@ fn series_interval_is_a_key_with_a_minimum() {
     let m = run_ok(&p);
     assert_eq!(m.series.interval_ns, 100_000_000);
     assert!(m.series.points.len() >= 4, "{} points", m.series.points.len());
-    let err = Plan::from_raw(&raw(&dir, "buffered", "randread", |r| r.series_interval = Some(cli_value("10ms"))), PlanContext::default())
-        .unwrap_err();
+    let too_short = raw(&dir, "buffered", "randread", |r| r.series_interval = Some(cli_value("10ms")));
+    let err = Plan::from_raw(&too_short, PlanContext::default()).unwrap_err();
     assert!(err.to_string().starts_with("series_interval: "), "{err}");
 }
 
@@ -269,7 +270,8 @@ fn tuning_that_does_not_apply_is_refused_or_noted() {
     let bad = |backend: &str, rw: &str, extra: fn(&mut RawWorkload)| {
         Plan::from_raw(&raw(&dir, backend, rw, extra), PlanContext::default()).unwrap_err().to_string()
     };
-    assert!(bad("buffered", "randread", |r| r.advice = Some("random".into())).starts_with("advice: applies only to mmap"));
+    let err = bad("buffered", "randread", |r| r.advice = Some("random".into()));
+    assert!(err.starts_with("advice: applies only to mmap"), "{err}");
     assert!(bad("mmap", "randread", |r| r.fadvise = Some("random".into())).starts_with("fadvise: applies only to"));
     assert!(bad("direct", "randread", |r| r.fadvise = Some("random".into())).starts_with("fadvise: "));
     assert!(bad("mmap", "randread", |r| r.buffers = Some("hugepage".into())).starts_with("buffers: "));
@@ -280,10 +282,11 @@ fn tuning_that_does_not_apply_is_refused_or_noted() {
     assert!(bad("mmap", "randread", |r| r.read_ahead_kb = Some(-1)).starts_with("read_ahead_kb: "));
     // Several backends: left off for the one it does not apply to, with a note.
     let ctx = PlanContext { several_backends: true, ..Default::default() };
-    let (p, notes) = Plan::from_raw(&raw(&dir, "buffered", "randread", |r| r.advice = Some("random".into())), ctx).unwrap();
+    let advised = |backend: &str| raw(&dir, backend, "randread", |r| r.advice = Some("random".into()));
+    let (p, notes) = Plan::from_raw(&advised("buffered"), ctx).unwrap();
     assert_eq!(p.tuning.advice, None);
     assert!(notes.iter().any(|n| n.contains("advice applies only to mmap")), "{notes:?}");
-    let (p, _) = Plan::from_raw(&raw(&dir, "mmap", "randread", |r| r.advice = Some("random".into())), ctx).unwrap();
+    let (p, _) = Plan::from_raw(&advised("mmap"), ctx).unwrap();
     assert_eq!(p.tuning.advice, Some(iobench::tuning::Advice::Random));
     // Recorded in every result.
     let json = serde_json::to_value(&p).unwrap();
@@ -327,4 +330,33 @@ fn system_knobs_are_restored_on_error_and_from_the_signal_path() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "sentinel", "not restored twice");
     // A knob that cannot be written leaves nothing registered.
     assert!(KnobGuard::set(&dir.path().join("missing"), "never").is_err());
+}
+
+#[test]
+fn environment_names_device_uring_cgroup_and_ceilings() {
+    let dir = TempDir::new("tuning-env");
+    let env = iobench::env::Environment::capture(dir.path());
+    if let Some(d) = &env.block_device {
+        assert!(!d.name.is_empty() && d.logical_block_bytes >= 512, "{d:?}");
+    }
+    assert!(env.io_uring.available || env.io_uring.error.is_some(), "{:?}", env.io_uring);
+    assert!(env.memory_ceilings.is_none(), "library captures skip the ceilings unless asked");
+    let c = iobench::ceilings::measure_memory(32 << 20, 2);
+    assert!(c.read_bytes_per_s > 0.0 && c.memcpy_bytes_per_s > 0.0, "{c:?}");
+    // The CLI measures them and prints a human layout (JSON with --json).
+    let out = common::iobench(&["env", "--dir", dir.str()]);
+    let text = common::stdout(&out);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(text.contains("memory read") && text.contains("memcpy") && text.contains("io_uring"), "{text}");
+}
+
+#[test]
+fn iowq_workers_are_counted_by_thread_name() {
+    let before = iobench::evidence::count_iowq_workers();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let t = std::thread::Builder::new().name("iou-wrk-fake".into()).spawn(move || rx.recv()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(iobench::evidence::count_iowq_workers(), before + 1);
+    tx.send(()).unwrap();
+    let _ = t.join();
 }

@@ -54,7 +54,10 @@ impl<'a> Cell<'a> {
     /// True if at least one run ran and every run failed with a reason containing `text`.
     pub fn all_failed_with(&self, text: &str) -> bool {
         !self.runs.is_empty()
-            && self.runs.iter().all(|r| r.status == RunStatus::Failed && r.reason.as_deref().is_some_and(|m| m.contains(text)))
+            && self
+                .runs
+                .iter()
+                .all(|r| r.status == RunStatus::Failed && r.reason.as_deref().is_some_and(|m| m.contains(text)))
     }
 
     /// A figure from each completed run's JSON (for fields this module does not type, such as
@@ -84,9 +87,10 @@ pub fn env_f64(results: &Results, pointer: &str) -> Option<f64> {
     v.pointer(pointer)?.as_f64().filter(|x| *x > 0.0)
 }
 
-/// `a` is below `b` by more than `margin` (a share of `b`).
+/// `a` is below `b` by more than `margin`: `b` exceeds `a` by more than that share of `a`. A
+/// ratio test, so a spread of repeats above 100% still lets a tenfold difference count.
 pub fn below(a: f64, b: f64, margin: f64) -> bool {
-    a < b * (1.0 - margin)
+    a * (1.0 + margin) < b
 }
 
 /// The margin two cells must differ by: the noise floor, or the larger relative range of their

@@ -10,6 +10,9 @@ use crate::result::{Measured, Results};
 use crate::units::format_size;
 use plotters::prelude::*;
 
+/// (label, colour, points) of one line.
+type Line<L, P> = (L, RGBColor, Vec<P>);
+
 /// Every plot the results allow.
 pub fn all(r: &Results) -> Result<Vec<Plot>> {
     let mut out = Vec::new();
@@ -34,12 +37,19 @@ fn series(m: &Measured) -> Vec<(f64, f64, f64)> {
 pub fn memory_series(r: &Results) -> Result<Option<Plot>> {
     let variants = [
         ("mmap", Cell::select(r, MEMORY_LIMIT, |p| p.backend == B::Mmap && p.tuning.advice.is_none()), color("mmap")),
-        ("mmap + MADV_RANDOM", Cell::select(r, MEMORY_LIMIT, |p| p.backend == B::Mmap && p.tuning.advice.is_some()), PALETTE[8]),
+        (
+            "mmap, MADV_RANDOM",
+            Cell::select(r, MEMORY_LIMIT, |p| p.backend == B::Mmap && p.tuning.advice.is_some()),
+            PALETTE[8],
+        ),
         ("pread", Cell::select(r, MEMORY_LIMIT, |p| p.backend == B::Buffered), color("buffered")),
         ("O_DIRECT", Cell::select(r, MEMORY_LIMIT, |p| p.backend == B::Direct), color("direct")),
     ];
-    let lines: Vec<(&str, RGBColor, Vec<(f64, f64, f64)>)> =
-        variants.iter().filter_map(|(l, c, col)| Some((*l, *col, series(c.ok().next()?)))).filter(|x| !x.2.is_empty()).collect();
+    let lines: Vec<Line<&str, (f64, f64, f64)>> = variants
+        .iter()
+        .filter_map(|(l, c, col)| Some((*l, *col, series(c.ok().next()?))))
+        .filter(|x| !x.2.is_empty())
+        .collect();
     if lines.is_empty() {
         return Ok(None);
     }
@@ -99,15 +109,18 @@ pub fn memory_series(r: &Results) -> Result<Option<Plot>> {
 
 /// Sequential throughput by block size, one line per backend and cache state.
 pub fn sequential(r: &Results) -> Result<Option<Plot>> {
-    let mut lines: Vec<(String, RGBColor, Vec<(f64, f64)>)> = Vec::new();
+    let mut lines: Vec<Line<String, (f64, f64)>> = Vec::new();
     for (name, state, dashed) in [(SEQ_WARM, "warm", false), (SEQ_COLD, "cold", true)] {
         for b in [B::Mmap, B::Buffered, B::Uring, B::UringDirect] {
             let mut pts: Vec<(f64, f64)> = Vec::new();
-            let mut sizes: Vec<u64> = r.runs.iter().filter(|x| x.workload.name == name).map(|x| x.workload.bs_bytes).collect();
+            let mut sizes: Vec<u64> =
+                r.runs.iter().filter(|x| x.workload.name == name).map(|x| x.workload.bs_bytes).collect();
             sizes.sort_unstable();
             sizes.dedup();
             for bs in sizes {
-                if let Some(v) = Cell::select(r, name, move |p| p.backend == b && p.bs_bytes == bs).median(|m| m.bw_bytes_per_s / 1e9) {
+                if let Some(v) = Cell::select(r, name, move |p| p.backend == b && p.bs_bytes == bs)
+                    .median(|m| m.bw_bytes_per_s / 1e9)
+                {
                     pts.push(((bs / 1024) as f64, v));
                 }
             }

@@ -4,7 +4,6 @@
 use super::{Finding, Verdict};
 use crate::report::plots::Plot;
 use crate::result::{Results, RunStatus};
-use crate::units::format_size;
 use std::fmt::Write;
 
 /// What ARTICLE.md links to besides the findings.
@@ -36,6 +35,7 @@ fn verdict_text(v: &Verdict) -> String {
 
 pub fn markdown(results: &Results, findings: &[Finding], links: &Links) -> String {
     let e = &results.environment;
+    let ram = format!("{:.1} GiB", e.memory_bytes as f64 / (1u64 << 30) as f64);
     let mut out = String::new();
     let _ = writeln!(out, "# The article's mmap vs read()/write() table, measured\n");
     let _ = writeln!(
@@ -48,7 +48,7 @@ pub fn markdown(results: &Results, findings: &[Finding], links: &Links) -> Strin
         if e.hostname.is_empty() { "this machine" } else { &e.hostname },
         e.cpu_model,
         e.cpus,
-        format_size(e.memory_bytes),
+        ram,
         e.kernel,
         e.fs_type,
         e.device,
@@ -70,7 +70,11 @@ pub fn markdown(results: &Results, findings: &[Finding], links: &Links) -> Strin
     for (i, f) in findings.iter().enumerate() {
         let _ = writeln!(out, "\n<a id=\"{}\"></a>\n## {}. {}\n", f.id, i + 1, f.title);
         let _ = writeln!(out, "**The article says:** {}\n", f.article);
-        let _ = writeln!(out, "**Measured here** (workloads {}):\n", f.workloads.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            out,
+            "**Measured here** (workloads {}):\n",
+            f.workloads.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
+        );
         if !f.measured.is_empty() {
             let _ = writeln!(out, "| Figure | Value |\n|---|---|");
             for (k, v) in &f.measured {
@@ -84,21 +88,38 @@ pub fn markdown(results: &Results, findings: &[Finding], links: &Links) -> Strin
         for (title, path, _) in links.plots.iter().filter(|p| p.2 == f.id) {
             let _ = writeln!(out, "\n![{title}]({path})");
         }
-        let _ = writeln!(out, "\n**Verdict: {}**{}\n", f.verdict.label(), f.verdict.detail().map(|d| format!(" — {d}")).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "\n**Verdict: {}**{}\n",
+            f.verdict.label(),
+            f.verdict.detail().map(|d| format!(" — {d}")).unwrap_or_default()
+        );
         let _ = writeln!(out, "*Rule:* {}", f.rule);
     }
     let unexpected: Vec<_> = results
         .runs
         .iter()
         .filter(|r| r.status != RunStatus::Ok)
-        .filter(|r| !(r.workload.limits.address_space_limit_bytes.is_some() && r.reason.as_deref().is_some_and(|m| m.contains("ENOMEM"))))
+        .filter(|r| {
+            !(r.workload.limits.address_space_limit_bytes.is_some()
+                && r.reason.as_deref().is_some_and(|m| m.contains("ENOMEM")))
+        })
         .collect();
     let _ = writeln!(out, "\n## Runs that did not complete\n");
     if unexpected.is_empty() {
-        let _ = writeln!(out, "None, apart from the whole-file mappings under the address-space limit, which are expected to fail.");
+        let _ = writeln!(
+            out,
+            "None, apart from the whole-file mappings under the address-space limit, which are expected to fail."
+        );
     } else {
         for r in unexpected {
-            let _ = writeln!(out, "- `{}` on {}: {}", r.workload.name, r.backend, r.reason.as_deref().unwrap_or("no reason given"));
+            let _ = writeln!(
+                out,
+                "- `{}` on {}: {}",
+                r.workload.name,
+                r.backend,
+                r.reason.as_deref().unwrap_or("no reason given")
+            );
         }
     }
     let _ = writeln!(out, "\n## Files\n");

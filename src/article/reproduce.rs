@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use toml::Table;
 
 pub struct Options {
-    pub quick: bool,
+    pub scale: suite::Scale,
     /// Directory for the data files (the suite's `dir`); default `./iobench-data`.
     pub data_dir: Option<PathBuf>,
     /// The results folder.
@@ -28,8 +28,9 @@ pub struct Outcome {
     pub plots: usize,
 }
 
-/// `results/<yyyy-mm-dd>-<hostname>` (with `-quick` for a quick run).
-pub fn default_out(quick: bool) -> PathBuf {
+/// `results/<yyyy-mm-dd>-<hostname>` (with `-quick` for a scaled-down run).
+pub fn default_out(scale: suite::Scale) -> PathBuf {
+    let quick = scale != suite::Scale::Full;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let date: String = crate::report::document::utc(now).chars().take(10).collect();
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
@@ -39,7 +40,7 @@ pub fn default_out(quick: bool) -> PathBuf {
 
 /// The session that runs the article suite as `opts` says.
 pub fn session(opts: &Options) -> Result<Session> {
-    let suite = suite::load(opts.quick)?;
+    let suite = suite::load(opts.scale)?;
     let mut overrides = Table::new();
     if let Some(d) = &opts.data_dir {
         overrides.insert("dir".into(), toml::Value::String(d.display().to_string()));
@@ -55,11 +56,24 @@ pub fn session(opts: &Options) -> Result<Session> {
 /// Runs the suite and writes the folder.
 pub fn run(opts: &Options, session: &Session, progress: impl FnMut(Progress<'_>)) -> Result<Outcome> {
     let results = session.run_with(progress)?;
-    write(&opts.out, &command(opts.quick), &results)
+    write(&opts.out, &command(opts.scale), &results)
 }
 
-pub fn command(quick: bool) -> String {
-    if quick { "iobench reproduce --quick".into() } else { "iobench reproduce".into() }
+pub fn command(scale: suite::Scale) -> String {
+    match scale {
+        suite::Scale::Full => "iobench reproduce".into(),
+        suite::Scale::Quick => "iobench reproduce --quick".into(),
+        suite::Scale::Tiny => "iobench reproduce --tiny".into(),
+    }
+}
+
+/// The scale a results document was run at, from its suite name.
+pub fn scale_of(results: &Results) -> suite::Scale {
+    match results.suite.as_str() {
+        "article-quick" => suite::Scale::Quick,
+        "article-tiny" => suite::Scale::Tiny,
+        _ => suite::Scale::Full,
+    }
 }
 
 /// Writes everything but results.json (the session wrote it) into `out` from `results`.
@@ -80,12 +94,11 @@ pub fn write(out: &Path, command: &str, results: &Results) -> Result<Outcome> {
         links.plots.push((p.title.clone(), format!("plots/{}.svg", p.id), render::plot_owner(p)));
     }
     // The general report (every cell's tables and plots); ARTICLE.md does not depend on it.
-    let (report, report_error, report_plots) = match crate::report::document::Report::build(std::slice::from_ref(results))
-        .and_then(|r| r.write(out))
-    {
-        Ok(w) => (Some(w.html), None, w.plots),
-        Err(e) => (None, Some(e.to_string()), 0),
-    };
+    let (report, report_error, report_plots) =
+        match crate::report::document::Report::build(std::slice::from_ref(results)).and_then(|r| r.write(out)) {
+            Ok(w) => (Some(w.html), None, w.plots),
+            Err(e) => (None, Some(e.to_string()), 0),
+        };
     links.report = report.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
     let article = out.join("ARTICLE.md");
     write_atomic(&article, render::markdown(results, &findings, &links).as_bytes())?;

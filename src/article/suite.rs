@@ -21,29 +21,65 @@ pub const ADDRESS_SPACE: &str = "address-space";
 pub const THP_SEQ: &str = "thp-sequential";
 pub const THP_RANDOM: &str = "thp-random";
 
-/// `--quick`: sizes (file, io_size, limits, window) ÷ 8, so every ratio between them holds
-/// (the memory-limit file stays 4× the limit); runtimes ÷ 10, at least 300 ms; one repeat.
-pub const QUICK_SIZE_DIVISOR: u64 = 8;
-pub const QUICK_RUNTIME_DIVISOR: u32 = 10;
-const QUICK_MIN_RUNTIME: Duration = Duration::from_millis(300);
+/// How far a run is scaled down from the full suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    Full,
+    /// `--quick`: sizes (files, io_size, limits, window) ÷ 8, so every ratio between them holds (the
+    /// memory-limit file stays 4× the limit); runtimes ÷ 10, at least 300 ms; one repeat.
+    Quick,
+    /// For tests: sizes ÷ 64 (files of 64 MiB at most), runtimes of 300 ms; one repeat.
+    Tiny,
+}
+
+impl Scale {
+    fn size_divisor(self) -> u64 {
+        match self {
+            Scale::Full => 1,
+            Scale::Quick => 8,
+            Scale::Tiny => 64,
+        }
+    }
+    fn runtime(self, d: Duration) -> Duration {
+        match self {
+            Scale::Full => d,
+            Scale::Quick => (d / 10).max(MIN_RUNTIME),
+            Scale::Tiny => MIN_RUNTIME,
+        }
+    }
+}
+
+const MIN_RUNTIME: Duration = Duration::from_millis(300);
 const SIZE_KEYS: [&str; 5] = ["size", "io_size", "memory_limit", "address_space_limit", "window"];
 
-/// The article suite, full or quick.
-pub fn load(quick: bool) -> Result<Suite> {
+/// The article suite at `scale`.
+pub fn load(scale: Scale) -> Result<Suite> {
     let mut suite = Suite::parse("article", TEXT)
         .map_err(|message| Error::WorkloadFile { path: "workloads/article.toml".into(), message })?;
-    if quick {
-        suite.name = "article-quick".into();
+    if scale != Scale::Full {
+        suite.name = if scale == Scale::Quick { "article-quick".into() } else { "article-tiny".into() };
         suite.repeat = 1;
         for w in &mut suite.workloads {
-            scale(w).map_err(|message| Error::WorkloadFile { path: "workloads/article.toml".into(), message })?;
+            rescale(w, scale)
+                .map_err(|message| Error::WorkloadFile { path: "workloads/article.toml".into(), message })?;
         }
     }
     Ok(suite)
 }
 
-/// Scales one workload table for `--quick`.
-pub fn scale(table: &mut Table) -> std::result::Result<(), String> {
+/// Scales one workload table. Sizes shrink together; a limit that would fall below what a
+/// process needs (`limits::MIN_*`) is raised to it with every size of the workload, so the
+/// ratios (file 4× the memory limit, file larger than the address space) hold at any scale.
+pub fn rescale(table: &mut Table, scale: Scale) -> std::result::Result<(), String> {
+    let mut divisor = scale.size_divisor() as f64;
+    for (key, min) in
+        [("memory_limit", crate::limits::MIN_MEMORY_LIMIT), ("address_space_limit", crate::limits::MIN_ADDRESS_SPACE)]
+    {
+        if let Some(Value::String(s)) = table.get(key) {
+            let bytes = parse_size(s).map_err(|m| format!("{key}: {m}"))? as f64;
+            divisor = divisor.min(bytes / min as f64).max(1.0);
+        }
+    }
     for key in SIZE_KEYS {
         if let Some(v) = table.get_mut(key) {
             map_values(v, &mut |x| {
@@ -52,7 +88,10 @@ pub fn scale(table: &mut Table) -> std::result::Result<(), String> {
                     Value::String(s) => parse_size(s).map_err(|m| format!("{key}: {m}"))?,
                     other => return Err(format!("{key}: {other} is not a size")),
                 };
-                *x = Value::String(format!("{}k", (bytes / QUICK_SIZE_DIVISOR / 1024).max(4)));
+                // Whole MiB where possible, so windows stay multiples of the block size.
+                let kib = ((bytes as f64 / divisor) / 1024.0) as u64;
+                let kib = if kib >= 1024 { kib / 1024 * 1024 } else { kib.max(4) };
+                *x = Value::String(format!("{kib}k"));
                 Ok(())
             })?;
         }
@@ -64,8 +103,7 @@ pub fn scale(table: &mut Table) -> std::result::Result<(), String> {
                 Value::String(s) => parse_duration(s).map_err(|m| format!("runtime: {m}"))?,
                 other => return Err(format!("runtime: {other} is not a duration")),
             };
-            let quick = (d / QUICK_RUNTIME_DIVISOR).max(QUICK_MIN_RUNTIME);
-            *x = Value::String(format!("{}ms", quick.as_millis()));
+            *x = Value::String(format!("{}ms", scale.runtime(d).as_millis()));
             Ok(())
         })?;
     }
@@ -86,24 +124,34 @@ fn map_values(
 mod tests {
     use super::*;
 
+    fn find(s: &Suite, name: &str, key: &str) -> String {
+        let w = s.workloads.iter().find(|w| w.get("name").and_then(Value::as_str) == Some(name)).unwrap();
+        w.get(key).unwrap().as_str().unwrap().to_string()
+    }
+
+    fn size(s: &Suite, name: &str, key: &str) -> u64 {
+        parse_size(&find(s, name, key)).unwrap()
+    }
+
     #[test]
-    fn quick_keeps_ratios_and_shortens() {
-        let full = load(false).unwrap();
-        let quick = load(true).unwrap();
-        assert_eq!(quick.repeat, 1);
-        let find = |s: &Suite, name: &str, key: &str| -> String {
-            let w = s.workloads.iter().find(|w| w.get("name").and_then(Value::as_str) == Some(name)).unwrap();
-            w.get(key).unwrap().as_str().unwrap().to_string()
-        };
-        let size = |t: String| parse_size(&t).unwrap();
-        let (f_size, f_lim) = (size(find(&full, MEMORY_LIMIT, "size")), size(find(&full, MEMORY_LIMIT, "memory_limit")));
-        let (q_size, q_lim) = (size(find(&quick, MEMORY_LIMIT, "size")), size(find(&quick, MEMORY_LIMIT, "memory_limit")));
-        assert_eq!(f_size / f_lim, q_size / q_lim);
-        assert_eq!(find(&quick, MEMORY_LIMIT, "runtime"), "3000ms");
-        assert_eq!(find(&quick, COPIES, "runtime"), "400ms");
-        // Every workload of both forms is valid.
-        for s in [&full, &quick] {
+    fn scaled_suites_keep_ratios_and_stay_valid() {
+        let full = load(Scale::Full).unwrap();
+        for scale in [Scale::Quick, Scale::Tiny] {
+            let s = load(scale).unwrap();
+            assert_eq!(s.repeat, 1);
+            assert_eq!(size(&s, MEMORY_LIMIT, "size") / size(&s, MEMORY_LIMIT, "memory_limit"), 4);
+            assert!(size(&s, ADDRESS_SPACE, "size") > size(&s, ADDRESS_SPACE, "address_space_limit"));
             assert!(s.expand(&Table::new()).is_ok());
+        }
+        assert!(full.expand(&Table::new()).is_ok());
+        let quick = load(Scale::Quick).unwrap();
+        assert_eq!(find(&quick, MEMORY_LIMIT, "runtime"), "3000ms");
+        assert_eq!(find(&quick, COPIES, "size"), "131072k");
+        let tiny = load(Scale::Tiny).unwrap();
+        assert_eq!(size(&tiny, MEMORY_LIMIT, "memory_limit"), crate::limits::MIN_MEMORY_LIMIT);
+        for w in &tiny.workloads {
+            let bytes = parse_size(w.get("size").and_then(Value::as_str).unwrap()).unwrap();
+            assert!(bytes <= 64 << 20, "{w:?}");
         }
     }
 }

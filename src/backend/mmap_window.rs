@@ -111,7 +111,7 @@ impl WindowedMmap {
         let map = super::mmap_tuning::map(&mut options, &self.file, self.writes, &self.tuning).map_err(|e| {
             Error::io(format!("mmap failed: {} ({} byte window at offset {start})", errno_name(&e), map_len), e)
         })?;
-        let registration = sigbus::Registration::new(map.as_ptr(), map_len as usize)?;
+        let registration = sigbus::Registration::new_at(map.as_ptr(), map_len as usize, start)?;
         let notes = super::mmap_tuning::apply(&map, &self.tuning)?;
         if self.maps == 0 {
             self.first_notes = notes;
@@ -126,7 +126,11 @@ impl WindowedMmap {
     fn sync(&mut self) -> std::io::Result<()> {
         let asynchronous = matches!(self.durability, Durability::MsyncAsync { .. });
         if let Some(w) = self.current.as_mut() {
-            if asynchronous { w.map.flush_async()? } else { w.map.flush()? }
+            if asynchronous {
+                w.map.flush_async()?
+            } else {
+                w.map.flush()?
+            }
             w.dirty = false;
         }
         if !asynchronous && self.dirty_elsewhere {

@@ -132,7 +132,8 @@ impl Backend for LineScan {
     }
 
     fn setup_notes(&self) -> Vec<String> {
-        let how = if self.tokio.is_some() { "tokio BufReader + AsyncBufReadExt::lines" } else { "std BufReader::lines()" };
+        let how =
+            if self.tokio.is_some() { "tokio BufReader + AsyncBufReadExt::lines" } else { "std BufReader::lines()" };
         vec![format!("scan: {how} (naive: a String per line, 8 KiB buffer, file opened per scan)")]
     }
 }
@@ -155,7 +156,7 @@ struct UringScan {
 impl UringScan {
     fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let direct = plan.backend.is_direct();
-        let depth = plan.scan.as_ref().map_or(1, |s| s.readahead).max(1) as usize;
+        let depth = plan.scan.as_ref().and_then(|s| s.readahead).unwrap_or(1).max(1) as usize;
         let align = super::required_alignment(plan, data)?;
         let ring = IoUring::new((depth as u32).next_power_of_two()).map_err(|e| Error::Unsupported {
             backend: plan.backend.to_string(),

@@ -52,6 +52,8 @@ pub struct TokioBackend {
     tasks: Vec<UnboundedSender<Job>>,
     done: mpsc::Receiver<Completion>,
     inflight: usize,
+    /// Most completions handed back per `reap` (fio's iodepth_batch_complete_max).
+    complete_max: usize,
     file: File,
     times: SubmitTimes,
 }
@@ -76,7 +78,14 @@ impl TokioBackend {
         let (done_tx, done) = mpsc::channel();
         let mut tasks = Vec::with_capacity(plan.iodepth as usize);
         for _ in 0..plan.iodepth {
-            let file = open_data_file(plan, data, false)?;
+            let file = open_data_file(plan, data, false).map_err(|e| match e {
+                Error::Io { source, .. } if source.raw_os_error() == Some(libc::EMFILE) => Error::Precondition(format!(
+                    "{} opens one file handle per task and ran out of descriptors at iodepth {}; raise `ulimit -n` \
+                     or lower --iodepth",
+                    plan.backend, plan.iodepth
+                )),
+                e => e,
+            })?;
             let (tx, rx) = unbounded_channel();
             let done_tx = done_tx.clone();
             match flavor {
@@ -87,7 +96,8 @@ impl TokioBackend {
         }
         let file = open_data_file(plan, data, false)?;
         let measures = "sending an operation to its task (channel send and wake-up), per operation";
-        Ok(TokioBackend { rt, flavor, tasks, done, inflight: 0, file, times: SubmitTimes::new(measures) })
+        let complete_max = plan.iodepth_batch_complete_max.max(1) as usize;
+        Ok(TokioBackend { rt, flavor, tasks, done, inflight: 0, complete_max, file, times: SubmitTimes::new(measures) })
     }
 }
 
@@ -183,7 +193,8 @@ impl Backend for TokioBackend {
         while done.len() - before < want {
             done.push(self.done.recv().map_err(|_| lost())?);
         }
-        done.extend(self.done.try_iter());
+        let max = self.complete_max.max(want);
+        done.extend(self.done.try_iter().take(max - (done.len() - before)));
         self.inflight -= done.len() - before;
         Ok(())
     }

@@ -95,7 +95,8 @@ impl Cgroup {
                 if !cg.dir.join("memory.max").exists() {
                     // The parent must hand the memory controller down; refused if it holds processes.
                     let control = parent.join("cgroup.subtree_control");
-                    std::fs::write(&control, "+memory").map_err(|e| refused("enable the memory controller in", &control, e))?;
+                    std::fs::write(&control, "+memory")
+                        .map_err(|e| refused("enable the memory controller in", &control, e))?;
                 }
                 cg.write("memory.max", &limit.to_string())?;
                 // Without swap the limit is the limit; where swap exists, keep the workload off it.

@@ -75,7 +75,9 @@ fn exe() -> Result<PathBuf> {
             exe.display()
         )));
     }
-    Ok(exe)
+    // The running image itself, even if the file at `exe` is rebuilt during a long session: after
+    // the fork, /proc/self/exe is still the parent's binary.
+    Ok(PathBuf::from("/proc/self/exe"))
 }
 
 fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
@@ -101,7 +103,8 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         permit_overwrite: plan.permit.overwrite,
         permit_device: plan.permit.device,
     };
-    let text = serde_json::to_vec(&job).map_err(|e| Error::Precondition(format!("cannot encode the child's job: {e}")))?;
+    let text =
+        serde_json::to_vec(&job).map_err(|e| Error::Precondition(format!("cannot encode the child's job: {e}")))?;
     crate::result::write_atomic(&job_path, &text)?;
     let _files = RemoveOnDrop(vec![job_path.clone(), out_path.clone()]);
 
@@ -150,7 +153,7 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
     }
     iso.insert("child_max_rss_bytes".into(), max_rss.into());
     let oom_kills = cgroup.as_ref().map_or(0, |c| c.oom_kills());
-    let describe = cgroup.as_ref().map(|c| c.describe());
+    let version = cgroup.as_ref().map(|c| c.version.name());
     // The cgroup goes now: the result reports whether that worked.
     if let Some(cg) = cgroup {
         let dir = cg.dir.clone();
@@ -167,9 +170,10 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
             plan,
             notes,
             format!(
-                "killed by the OOM killer: the run needed more than memory_limit = {} (in the {}); raise memory_limit",
-                format_size(limits.memory_limit_bytes.unwrap_or(0)),
-                describe.unwrap_or_default()
+                "killed by the OOM killer: the run needed more than memory_limit = {} (memory cgroup {}); raise \
+                 memory_limit",
+                mib(limits.memory_limit_bytes.unwrap_or(0)),
+                version.unwrap_or_default()
             ),
         ),
         Exit::Signal(sig) => {
@@ -184,7 +188,9 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         }
         Exit::Code(code) => match read_result(&out_path) {
             Ok(r) => r,
-            Err(_) => failed(plan, notes, format!("the child process exited with status {code}; see its message above")),
+            Err(_) => {
+                failed(plan, notes, format!("the child process exited with status {code}; see its message above"))
+            }
         },
     };
     result.notes.push(format!("ran in a child process under {}", describe_limits(&iso)));
@@ -226,7 +232,8 @@ fn mib(bytes: u64) -> String {
 
 fn read_result(path: &Path) -> Result<RunResult> {
     let text = std::fs::read(path).context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_slice(&text).map_err(|e| Error::Precondition(format!("{} is not a run result: {e}", path.display())))
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::Precondition(format!("{} is not a run result: {e}", path.display())))
 }
 
 struct RemoveOnDrop(Vec<PathBuf>);
@@ -295,7 +302,8 @@ pub fn child_main(job_path: &Path, out_path: &Path) -> Result<()> {
     if let Some(m) = result.measured.as_mut() {
         m.backend_setup.insert("isolation".into(), Value::Object(in_force(&plan)));
     }
-    let text = serde_json::to_vec(&result).map_err(|e| Error::Precondition(format!("cannot encode the result: {e}")))?;
+    let text =
+        serde_json::to_vec(&result).map_err(|e| Error::Precondition(format!("cannot encode the result: {e}")))?;
     crate::result::write_atomic(out_path, &text)
 }
 
@@ -311,7 +319,7 @@ fn in_force(plan: &Plan) -> Map<String, Value> {
     // SAFETY: getrlimit fills the struct we own.
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) } == 0 && lim.rlim_cur != libc::RLIM_INFINITY {
-        m.insert("address_space_limit_in_force_bytes".into(), (lim.rlim_cur as u64).into());
+        m.insert("address_space_limit_in_force_bytes".into(), lim.rlim_cur.into());
     }
     m
 }

@@ -93,14 +93,22 @@ pub fn populate(addr: *mut u8, len: usize, write: bool) -> Result<()> {
 pub fn collapse(addr: *mut u8, len: usize) -> Result<String> {
     match raw_madvise(addr, len, MADV_COLLAPSE) {
         Ok(()) => Ok("MADV_COLLAPSE: collapsed".into()),
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Err(Error::Unsupported {
-            backend: "mmap".into(),
-            reason: format!(
-                "MADV_COLLAPSE was refused (EINVAL) by kernel {}: it needs 6.1+ and a filesystem or mapping \
-                 that can hold huge pages; drop collapse",
-                kernel_release()
-            ),
-        }),
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            // smaps says whether the kernel considers this mapping able to hold huge pages.
+            let eligible = match crate::os::smaps::range(addr as usize, len).and_then(|r| r.thp_eligible) {
+                Some(true) => ", smaps THPeligible 1",
+                Some(false) => ", smaps THPeligible 0",
+                None => "",
+            };
+            Err(Error::Unsupported {
+                backend: "mmap".into(),
+                reason: format!(
+                    "MADV_COLLAPSE was refused (EINVAL) by kernel {}{eligible}: it needs 6.1+ and a filesystem \
+                     or mapping that can hold huge pages; drop collapse",
+                    kernel_release()
+                ),
+            })
+        }
         Err(e) => Ok(format!("MADV_COLLAPSE: not (fully) collapsed, best effort: {e}")),
     }
 }

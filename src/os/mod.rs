@@ -70,10 +70,15 @@ pub fn fadvise(file: &File, advice: libc::c_int) -> Result<()> {
 
 /// Fraction (0.0–1.0) of the file's pages resident in the page cache, from `mincore` on fresh
 /// read-only mappings. Mapping a file faults nothing in, so the check does not disturb it. The
-/// file is mapped 64 MiB at a time, so the check works under a small `address_space_limit`.
+/// file is mapped 16 MiB at a time, so the check works under a small `address_space_limit`.
 pub fn residency(file: &File) -> Result<f64> {
-    const CHUNK: usize = 64 << 20;
-    let len = file_len(file).map_err(|e| Error::io("stat", e))? as usize;
+    residency_of(file, file_len(file).map_err(|e| Error::io("stat", e))?)
+}
+
+/// `residency` of the first `len` bytes (the part a run uses of a larger file or device).
+pub fn residency_of(file: &File, len: u64) -> Result<f64> {
+    const CHUNK: usize = 16 << 20;
+    let len = len.min(file_len(file).map_err(|e| Error::io("stat", e))?) as usize;
     if len == 0 {
         return Ok(0.0);
     }

@@ -7,7 +7,7 @@
 //! Rust cannot unwind out of a signal handler, and `sigsetjmp`/`siglongjmp` across Rust frames
 //! skips destructors and is undefined behaviour. So the handler does the one thing that makes
 //! *returning* safe: it maps an anonymous zero page over the faulting page (`MAP_FIXED` replaces
-//! just that page of the file mapping), records the faulting address, and returns. The faulting
+//! just that page of the file mapping), records the fault's file offset, and returns. The faulting
 //! instruction then restarts and reads zeros (or its store lands in the anonymous page). The run
 //! loop calls `pending()` after every completed operation and fails the run with `take_error`,
 //! naming the file and offset, so those zeros are never counted as data. The zero page goes away
@@ -25,10 +25,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const SLOTS: usize = 32;
 static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
 static LENS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+/// File offset of each mapping's first byte.
+static FILE_OFFSETS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
 
-/// The first unreported fault: its address, and its offset from the mapping's start.
-static FAULT_ADDR: AtomicUsize = AtomicUsize::new(0);
-static FAULT_OFFSET: AtomicUsize = AtomicUsize::new(0);
+/// The first unreported fault: its file offset + 1 (0 = none), one word so it is set atomically.
+static FAULT: AtomicUsize = AtomicUsize::new(0);
 static PAGE: AtomicUsize = AtomicUsize::new(4096);
 
 /// The handler that was installed before ours, to hand foreign faults back to.
@@ -47,11 +48,17 @@ pub struct Registration {
 impl Registration {
     /// Registers `len` bytes mapped at `start` from file offset 0. Installs the handler on first use.
     pub fn new(start: *const u8, len: usize) -> Result<Registration> {
+        Registration::new_at(start, len, 0)
+    }
+
+    /// Registers `len` bytes mapped at `start` from `file_offset` (a window of the file).
+    pub fn new_at(start: *const u8, len: usize, file_offset: u64) -> Result<Registration> {
         install()?;
         let start = start as usize;
         for slot in 0..SLOTS {
             // Claim the slot through its length, then publish the start the handler looks at.
             if LENS[slot].compare_exchange(0, len.max(1), Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                FILE_OFFSETS[slot].store(file_offset as usize, Ordering::Release);
                 STARTS[slot].store(start, Ordering::Release);
                 return Ok(Registration { slot });
             }
@@ -72,16 +79,15 @@ impl Drop for Registration {
 /// True once a registered mapping has faulted: one atomic load, cheap enough for every operation.
 #[inline]
 pub fn pending() -> bool {
-    FAULT_ADDR.load(Ordering::Relaxed) != 0
+    FAULT.load(Ordering::Relaxed) != 0
 }
 
 /// Takes the recorded fault (if any) and describes it for `path`, the mapped file.
 pub fn take_error(path: &Path) -> Option<Error> {
-    let addr = FAULT_ADDR.swap(0, Ordering::AcqRel);
-    if addr == 0 {
-        return None;
-    }
-    let offset = FAULT_OFFSET.load(Ordering::Acquire) as u64;
+    let offset = match FAULT.swap(0, Ordering::AcqRel) {
+        0 => return None,
+        n => (n - 1) as u64,
+    };
     let now = std::fs::symlink_metadata(path).map(|m| m.len());
     Some(Error::Precondition(match now {
         Ok(len) if len <= offset => format!(
@@ -150,9 +156,8 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
             )
         };
         if r as usize == page {
-            if FAULT_ADDR.compare_exchange(0, addr, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
-                FAULT_OFFSET.store(addr - start, Ordering::Release);
-            }
+            let offset = addr - start + FILE_OFFSETS[slot].load(Ordering::Acquire);
+            let _ = FAULT.compare_exchange(0, offset + 1, Ordering::AcqRel, Ordering::Relaxed);
             return;
         }
         break;

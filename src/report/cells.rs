@@ -53,34 +53,81 @@ fn median_of(mut v: Vec<f64>) -> f64 {
     if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 }
 }
 
-/// Which throughput figure a workload is judged by: operations for small blocks, bytes for large.
+/// Which throughput figure a workload is judged by: operations for small blocks, bytes for large;
+/// records/s for record updates (one op = one update) and GB/s for log scans (one op = one whole
+/// scan, so an op rate would mean little).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     Iops,
     Bandwidth,
+    /// rw = records / seqrecords: updates per second (the raw figure is ops/s).
+    Records,
+    /// rw = scan: bytes scanned per second, shown as GB/s.
+    Scan,
 }
 
 impl Metric {
     pub fn for_bs(bs_bytes: u64) -> Metric {
         if bs_bytes < 128 * 1024 { Metric::Iops } else { Metric::Bandwidth }
     }
+    /// The figure of a plan's kind: records/s, scan GB/s, or by block size.
+    pub fn for_plan(plan: &Plan) -> Metric {
+        match plan.rw {
+            crate::plan::Rw::Scan => Metric::Scan,
+            rw if rw.is_records() => Metric::Records,
+            _ => Metric::for_bs(plan.bs_bytes),
+        }
+    }
+    /// True when the raw figure is operations per second, false when bytes per second.
+    pub fn counts_ops(self) -> bool {
+        matches!(self, Metric::Iops | Metric::Records)
+    }
     pub fn axis(self) -> &'static str {
         match self {
             Metric::Iops => "throughput (K IOPS)",
             Metric::Bandwidth => "throughput (MB/s)",
+            Metric::Records => "record updates (K records/s)",
+            Metric::Scan => "scan rate (GB/s)",
         }
     }
-    /// Converts a raw figure (IOPS or bytes/s) to the unit the axis shows.
+    /// The column heading of the figure in ranking tables.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Metric::Iops => "K IOPS",
+            Metric::Bandwidth => "MB/s",
+            Metric::Records => "K records/s",
+            Metric::Scan => "GB/s",
+        }
+    }
+    /// Converts a raw figure (ops/s or bytes/s) to the unit the axis shows.
     pub fn scale(self, v: f64) -> f64 {
         match self {
-            Metric::Iops => v / 1e3,
+            Metric::Iops | Metric::Records => v / 1e3,
             Metric::Bandwidth => v / 1e6,
+            Metric::Scan => v / 1e9,
+        }
+    }
+    /// What one latency sample times, for plot titles: `` (per update)``, or nothing for blocks.
+    pub fn per_op(self) -> &'static str {
+        match self {
+            Metric::Records => " (per update)",
+            Metric::Scan => " (per whole scan)",
+            _ => "",
+        }
+    }
+    /// A scaled figure as a table cell: GB/s needs two decimals, the others one.
+    pub fn cell(self, v: f64) -> String {
+        match self {
+            Metric::Scan => format!("{:.2}", self.scale(v)),
+            _ => format!("{:.1}", self.scale(v)),
         }
     }
     pub fn format(self, v: f64) -> String {
         match self {
             Metric::Iops => format!("{:.1}K IOPS", v / 1e3),
             Metric::Bandwidth => format!("{:.0} MB/s", v / 1e6),
+            Metric::Records => format!("{:.1}K records/s", v / 1e3),
+            Metric::Scan => format!("{:.2} GB/s", v / 1e9),
         }
     }
 }
@@ -136,10 +183,20 @@ impl<'a> Cell<'a> {
 
     /// The throughput figure `metric` judges, raw (IOPS or bytes/s).
     pub fn throughput(&self, metric: Metric) -> Spread {
-        match metric {
-            Metric::Iops => self.iops,
-            Metric::Bandwidth => self.bw,
-        }
+        if metric.counts_ops() { self.iops } else { self.bw }
+    }
+
+    /// Scans: the median over the ok runs of lines counted per second.
+    pub fn lines_per_s(&self) -> Option<f64> {
+        let v: Vec<f64> = self
+            .ok
+            .iter()
+            .filter_map(|r| match r.measured.as_ref()?.pattern.as_ref()? {
+                crate::kinds::PatternFigures::Scan { lines_per_s, .. } => Some(*lines_per_s),
+                _ => None,
+            })
+            .collect();
+        (!v.is_empty()).then(|| median(&v))
     }
 
     /// The ok run whose throughput is closest to the median: the one whose time series is shown.
@@ -236,7 +293,9 @@ pub fn cell_key(plan: &Plan) -> String {
 
 /// Groups runs into workloads by name (in first-seen order) and cells (in run order).
 pub fn group(runs: &[RunResult]) -> Vec<Group<'_>> {
-    let mut groups: Vec<(String, Vec<(String, Vec<&RunResult>)>)> = Vec::new();
+    // (workload name, [(cell key, runs)]) in first-seen order.
+    type Cells<'r> = Vec<(String, Vec<&'r RunResult>)>;
+    let mut groups: Vec<(String, Cells<'_>)> = Vec::new();
     for run in runs {
         let name = run.workload.name.clone();
         let ckey = cell_key(&run.workload);
@@ -260,7 +319,14 @@ pub fn group(runs: &[RunResult]) -> Vec<Group<'_>> {
             let varying = set_variants(&mut cells);
             let plan = cells[0].plan;
             let same_bs = cells.iter().all(|c| c.plan.bs_bytes == plan.bs_bytes);
-            let metric = if same_bs { Metric::for_bs(plan.bs_bytes) } else { Metric::Bandwidth };
+            // Records and scans have their own figure; blocks of mixed sizes compare by bytes/s.
+            let pattern = |p: &Plan| Some(Metric::for_plan(p)).filter(|m| matches!(m, Metric::Records | Metric::Scan));
+            let same_kind = cells.iter().all(|c| pattern(c.plan) == pattern(plan));
+            let metric = match pattern(plan) {
+                Some(m) if same_kind => m,
+                None if same_kind && same_bs => Metric::for_bs(plan.bs_bytes),
+                _ => Metric::Bandwidth,
+            };
             Group { label: name, plan, metric, varying, cells }
         })
         .collect()

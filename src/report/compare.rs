@@ -1,7 +1,7 @@
 //! `iobench compare BASE NEW`: per matching cell, the ratio of throughput and of p99 with a
 //! verdict that accounts for noise, and whether the change is a regression worth failing CI.
 
-use super::cells::{self, Cell, Group, Spread, cell_key};
+use super::cells::{self, Cell, Group, Metric, Spread, cell_key};
 use crate::result::Results;
 
 /// A noise band is never narrower than this, even when repeats happened to agree closely.
@@ -43,14 +43,16 @@ impl Verdict {
 pub struct Row {
     pub workload: String,
     pub backend: String,
+    /// The figure compared: IOPS for small blocks, bytes/s for large ones.
+    pub metric: Metric,
     pub base: Spread,
     pub new: Spread,
     /// new ÷ base throughput: above 1 is faster.
     pub ratio: f64,
     /// The fraction either way that counts as noise for this cell.
     pub band: f64,
-    /// True when neither side had repeats and the default band was used.
-    pub default_band: bool,
+    /// Where the band came from.
+    pub source: BandSource,
     pub verdict: Verdict,
     pub p99_ratio: f64,
     /// For p99, "faster" means lower latency.
@@ -58,8 +60,24 @@ pub struct Row {
     pub regression: bool,
 }
 
+/// What set a cell's noise band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BandSource {
+    /// The spread of the cell's repeats (at least `MIN_BAND`).
+    Repeats,
+    /// One run per side: `Options::noise`.
+    Default,
+    /// The scatter of every cell's ratio was wider: the machine's noise between the two runs.
+    Scatter,
+}
+
+/// Cells needed before the scatter of their ratios is trusted as a noise estimate.
+pub const MIN_CELLS_FOR_SCATTER: usize = 8;
+
 pub struct Comparison {
     pub rows: Vec<Row>,
+    /// 3 σ of the cells' throughput ratios (log scale, robust), when enough cells were compared.
+    pub scatter_band: Option<f64>,
     /// Cells measured on one side only: (side, workload, backend).
     pub unmatched: Vec<(&'static str, String, String)>,
     pub options: Options,
@@ -74,19 +92,40 @@ impl Comparison {
     }
 }
 
-/// The band for two spreads: the wider relative range of the sides that have repeats.
-fn band(a: &Spread, b: &Spread, opts: &Options) -> (f64, bool) {
-    let measured = [a, b].iter().filter(|s| s.n > 1).map(|s| s.rel_range()).fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
-    match measured {
-        Some(r) => (r.max(MIN_BAND), false),
-        None => (opts.noise, true),
+/// The band for two spreads: the wider relative range of the sides that have repeats, or the
+/// default when neither has any; widened to the cells' common scatter when that is larger.
+fn band(a: &Spread, b: &Spread, opts: &Options, scatter: Option<f64>) -> (f64, BandSource) {
+    let measured = [a, b]
+        .iter()
+        .filter(|s| s.n > 1)
+        .map(|s| s.rel_range())
+        .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+    let (own, source) = match measured {
+        Some(r) => (r.max(MIN_BAND), BandSource::Repeats),
+        None => (opts.noise, BandSource::Default),
+    };
+    match scatter {
+        Some(s) if s > own => (s, BandSource::Scatter),
+        _ => (own, source),
     }
 }
 
+/// Robust 3 σ of the log ratios around their median, as a fraction: how far apart two runs of
+/// unchanged code land on this machine. A change confined to a minority of cells leaves it alone.
+pub fn scatter(ratios: &[f64]) -> Option<f64> {
+    let logs: Vec<f64> = ratios.iter().filter(|r| **r > 0.0 && r.is_finite()).map(|r| r.ln()).collect();
+    if logs.len() < MIN_CELLS_FOR_SCATTER {
+        return None;
+    }
+    let s = Spread::of(&logs);
+    Some((3.0 * 1.4826 * s.mad).exp() - 1.0)
+}
+
+/// Symmetric on a log scale: with a 10% band, 1.10× is faster and 1/1.10× is slower.
 fn verdict(ratio: f64, band: f64) -> Verdict {
     if ratio > 1.0 + band {
         Verdict::Faster
-    } else if ratio < 1.0 - band {
+    } else if ratio < 1.0 / (1.0 + band) {
         Verdict::Slower
     } else {
         Verdict::WithinNoise
@@ -102,38 +141,45 @@ pub fn compare(base: &Results, new: &Results, options: Options) -> Comparison {
             .flat_map(|g| g.cells.iter().filter(|c| c.is_measured()).map(move |c| (cell_key(c.plan), g.label.clone(), c.backend.clone())))
             .collect()
     };
-    let cell_of = |groups: &'_ [Group<'_>], key: &str| -> Option<(Spread, Spread)> {
+    let cell_of = |groups: &'_ [Group<'_>], key: &str| -> Option<(Spread, Spread, Metric)> {
         groups
             .iter()
             .flat_map(|g| g.cells.iter().map(move |c| (g.metric, c)))
             .find(|(_, c)| c.is_measured() && cell_key(c.plan) == key)
-            .map(|(m, c): (_, &Cell)| (c.throughput(m), c.p99))
+            .map(|(m, c): (_, &Cell)| (c.throughput(m), c.p99, m))
     };
     let base_cells = measured(&base_groups);
     let new_cells = measured(&new_groups);
-    let mut rows = Vec::new();
+    let mut pairs = Vec::new();
     let mut unmatched = Vec::new();
     for (key, workload, backend) in &base_cells {
-        let (Some((b, bp99)), Some((n, np99))) = (cell_of(&base_groups, key), cell_of(&new_groups, key)) else {
-            unmatched.push(("base only", workload.clone(), backend.clone()));
-            continue;
-        };
-        let ratio = if b.median > 0.0 { n.median / b.median } else { 1.0 };
-        let (band_t, default_band) = band(&b, &n, &options);
-        let verdict = verdict(ratio, band_t);
-        let p99_ratio = if bp99.median > 0.0 { np99.median / bp99.median } else { 1.0 };
-        let (band_l, _) = band(&bp99, &np99, &options);
+        match (cell_of(&base_groups, key), cell_of(&new_groups, key)) {
+            (Some(b), Some(n)) => pairs.push((workload, backend, b, n)),
+            _ => unmatched.push(("base only", workload.clone(), backend.clone())),
+        }
+    }
+    let ratio = |b: &Spread, n: &Spread| if b.median > 0.0 { n.median / b.median } else { 1.0 };
+    let scatter_t = scatter(&pairs.iter().map(|(_, _, b, n)| ratio(&b.0, &n.0)).collect::<Vec<_>>());
+    let scatter_l = scatter(&pairs.iter().map(|(_, _, b, n)| ratio(&b.1, &n.1)).collect::<Vec<_>>());
+    let mut rows = Vec::new();
+    for (workload, backend, (b, bp99, metric), (n, np99, _)) in pairs {
+        let ratio_t = ratio(&b, &n);
+        let (band_t, source) = band(&b, &n, &options, scatter_t);
+        let verdict = verdict(ratio_t, band_t);
+        let p99_ratio = ratio(&bp99, &np99);
+        let (band_l, _) = band(&bp99, &np99, &options, scatter_l);
         // Lower latency is better: invert so that "faster" means the same thing for both.
         let p99_verdict = verdict_inverse(p99_ratio, band_l);
-        let regression = verdict == Verdict::Slower && 1.0 - ratio > options.fail_above;
+        let regression = verdict == Verdict::Slower && 1.0 - ratio_t > options.fail_above;
         rows.push(Row {
             workload: workload.clone(),
             backend: backend.clone(),
+            metric,
             base: b,
             new: n,
-            ratio,
+            ratio: ratio_t,
             band: band_t,
-            default_band,
+            source,
             verdict,
             p99_ratio,
             p99_verdict,
@@ -145,7 +191,7 @@ pub fn compare(base: &Results, new: &Results, options: Options) -> Comparison {
             unmatched.push(("new only", workload.clone(), backend.clone()));
         }
     }
-    Comparison { rows, unmatched, options }
+    Comparison { rows, scatter_band: scatter_t, unmatched, options }
 }
 
 fn verdict_inverse(ratio: f64, band: f64) -> Verdict {
@@ -164,8 +210,7 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
         .rows
         .iter()
         .map(|r| {
-            let unit = if r.base.median >= 1e6 { 1e6 } else { 1e3 };
-            let fmt = |s: &Spread| if unit == 1e6 { format!("{:.2}M", s.median / unit) } else { format!("{:.1}K", s.median / unit) };
+            let fmt = |s: &Spread| r.metric.format(s.median);
             let mut verdict = r.verdict.text().to_string();
             if r.regression {
                 verdict.push_str(" (REGRESSION)");
@@ -176,7 +221,15 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
                 fmt(&r.base),
                 fmt(&r.new),
                 format!("{:.3}", r.ratio),
-                format!("±{:.0}%{}", r.band * 100.0, if r.default_band { "*" } else { "" }),
+                format!(
+                    "±{:.0}%{}",
+                    r.band * 100.0,
+                    match r.source {
+                        BandSource::Repeats => "",
+                        BandSource::Default => "*",
+                        BandSource::Scatter => "~",
+                    }
+                ),
                 verdict,
                 format!("{:.3}", r.p99_ratio),
                 r.p99_verdict.text().replace("faster", "better").replace("slower", "worse"),
@@ -201,18 +254,32 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out.push_str("\nThroughput is the workload's figure (IOPS for blocks under 128k, else bytes/s); ratio = new ÷ base.\n");
-    if c.rows.iter().any(|r| r.default_band) {
+    let single = c.rows.iter().any(|r| r.base.n < 2 && r.new.n < 2);
+    if single {
         out.push_str(&format!(
             "* one run per side, so the spread is unknown: a default band of ±{:.0}% was used (--noise); \
              set repeat = 3 in the suite for a verdict from the measured spread.\n",
             c.options.noise * 100.0
         ));
     }
-    if c.rows.iter().any(|r| !r.default_band) {
+    if c.rows.iter().any(|r| r.base.n > 1 || r.new.n > 1) {
         out.push_str(&format!(
             "Bands from repeats are the wider min..max range of either side (at least ±{:.0}%).\n",
             MIN_BAND * 100.0
         ));
+    }
+    if let Some(s) = c.scatter_band {
+        out.push_str(&format!(
+            "~ the {} cells' ratios scatter by ±{:.0}% (3 σ, robust): that is how far apart these two runs land \
+             for unchanged code, so no cell is judged on a narrower band.\n",
+            c.rows.len(),
+            s * 100.0
+        ));
+        if s > 0.25 {
+            out.push_str(
+                "  The machine was noisy between these runs: rerun both on an idle machine, or with repeat = 3.\n",
+            );
+        }
     }
     for (side, w, b) in &c.unmatched {
         out.push_str(&format!("not compared ({side}): {w} on {b}\n"));

@@ -8,6 +8,7 @@ use super::ranking::{self, Table};
 use super::warnings::{self, Warning};
 use crate::env::Environment;
 use crate::error::{Error, Result};
+use crate::ipc::IpcReport;
 use crate::result::{Results, RunResult};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,8 @@ pub struct Report {
     pub warnings: Vec<Warning>,
     pub tables: Vec<Table>,
     pub sections: Vec<Section>,
+    /// (label, measurement) of every results document with an `ipc` block (`iobench ipc`).
+    pub ipc: Vec<(String, IpcReport)>,
 }
 
 /// The files a report was written to.
@@ -63,7 +66,22 @@ impl Report {
         let warnings = warnings::collect(&groups);
         let tables = groups.iter().map(ranking::table).collect();
         let sections = plot_sections(&groups)?;
-        Ok(Report { title, summary, environments, warnings, tables, sections })
+        let ipc: Vec<(String, IpcReport)> = docs
+            .iter()
+            .filter_map(|d| {
+                let r = d.ipc.clone()?;
+                Some((format!("{} ({}), {}", d.environment.hostname, d.suite, utc(d.created_unix_s)), r))
+            })
+            .collect();
+        let mut summary = summary;
+        if !ipc.is_empty() {
+            summary.push_str(&format!(
+                " With {} iobench ipc measurement{} (processes sharing a mapping).",
+                ipc.len(),
+                if ipc.len() == 1 { "" } else { "s" }
+            ));
+        }
+        Ok(Report { title, summary, environments, warnings, tables, sections, ipc })
     }
 
     /// Writes `report.md`, `report.html` and `plots/*.svg` into `dir`.
@@ -93,6 +111,9 @@ impl Report {
         for t in &self.tables {
             out.push('\n');
             out.push_str(&ranking::render_text(t));
+        }
+        for (label, r) in &self.ipc {
+            out.push_str(&format!("\n{label}\n{}", crate::ipc::render(r)));
         }
         if !self.warnings.is_empty() {
             out.push_str("\nWarnings:\n");
@@ -176,7 +197,7 @@ pub fn environment_rows(env: &Environment) -> Vec<(String, String)> {
                 serde_json::Value::Number(n) if k.ends_with("_bytes") => {
                     n.as_u64().map(human_bytes).unwrap_or_default()
                 }
-                other => other.to_string(),
+                other => plain(&other),
             };
             (k, text)
         })
@@ -188,5 +209,18 @@ fn human_bytes(b: u64) -> String {
         b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
         b => crate::units::format_size(b),
+    }
+}
+
+/// A JSON value as a reader wants it: `a=1, b=x` for objects, `x, y` for lists, no quotes.
+fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        serde_json::Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{k}={}", plain(v))).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
     }
 }

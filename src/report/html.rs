@@ -3,6 +3,9 @@
 
 use super::document::{Report, environment_rows};
 use super::ranking::Table;
+use crate::ipc::IpcReport;
+use crate::result::RunStatus;
+use crate::units::format_ns;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}\
 h1{font-size:24px}h2{font-size:20px;margin-top:32px;border-bottom:1px solid #ccc}h3{font-size:16px}\
@@ -11,7 +14,10 @@ th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f2f2
 td:nth-child(2),th:nth-child(2),table.env td,table.env th{text-align:left}\
 .warnings li{margin:4px 0}.warn{color:#8a4b00}.missing{color:#666;font-size:13px}\
 .plots{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0;border:1px solid #ddd;padding:4px}\
-figure svg{max-width:100%;height:auto;display:block}figcaption{font-size:12px;color:#555}";
+figure svg{max-width:100%;height:auto;display:block}figcaption{font-size:12px;color:#555}\
+ul.pattern{font-size:13px;color:#333;margin:-8px 0 16px}\
+table.ipc td:nth-child(2),table.ipc th:nth-child(2){text-align:right}\
+table.ipc td:first-child,table.ipc td:last-child,table.ipc th:first-child,table.ipc th:last-child{text-align:left}";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -31,6 +37,13 @@ fn table(t: &Table) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</table>\n");
+    if !t.notes.is_empty() {
+        out.push_str("<ul class=\"pattern\">\n");
+        for (backend, note) in &t.notes {
+            out.push_str(&format!("<li><b>{}</b>: {}</li>\n", esc(backend), esc(note)));
+        }
+        out.push_str("</ul>\n");
+    }
     for (backend, why) in &t.missing {
         out.push_str(&format!("<p class=\"missing\"><b>{}</b> {}</p>\n", esc(backend), esc(why)));
     }
@@ -71,6 +84,12 @@ pub fn render(r: &Report) -> String {
     for t in &r.tables {
         out.push_str(&table(t));
     }
+    if !r.ipc.is_empty() {
+        out.push_str("<h2 id=\"ipc\">Processes sharing a mapping (iobench ipc)</h2>\n");
+        for (label, ipc) in &r.ipc {
+            out.push_str(&ipc_section(label, ipc));
+        }
+    }
     out.push_str("<h2 id=\"plots\">Plots</h2>\n");
     for s in &r.sections {
         out.push_str(&format!("<h3>{}</h3>\n<div class=\"plots\">\n", esc(&s.heading)));
@@ -85,6 +104,71 @@ pub fn render(r: &Report) -> String {
         out.push_str("</div>\n");
     }
     out.push_str("</body></html>\n");
+    out
+}
+
+/// One `iobench ipc` measurement: round trips per mode, then the claims' outcomes (the same
+/// content as `ipc::markdown`).
+fn ipc_section(label: &str, r: &IpcReport) -> String {
+    let mut out = format!(
+        "<p>From {}: two processes pass a counter back and forth, up to {} round trips or {} per mode.</p>\n",
+        esc(label),
+        r.exchanges_requested,
+        format_ns(r.runtime_limit_ns as f64)
+    );
+    out.push_str(
+        "<table class=\"ipc\"><tr><th>mode</th><th>round trips/s</th><th>p50</th><th>p99</th><th>p99.9</th>\
+         <th>round trips</th><th>how</th></tr>\n",
+    );
+    for m in &r.modes {
+        let l = &m.round_trip_ns;
+        if m.status == RunStatus::Ok {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(m.mode.name()),
+                m.round_trips_per_s,
+                format_ns(l.p50 as f64),
+                format_ns(l.p99 as f64),
+                format_ns(l.p99_9 as f64),
+                m.round_trips,
+                esc(&m.what)
+            ));
+        } else {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td class=\"warn\" colspan=\"6\">failed: {}</td></tr>\n",
+                esc(m.mode.name()),
+                esc(m.reason.as_deref().unwrap_or(""))
+            ));
+        }
+    }
+    out.push_str("</table>\n");
+    let mut claims = Vec::new();
+    if let Some(v) = &r.visibility {
+        let held = v.seen_by_fresh_mapping && v.seen_by_read;
+        let yes = |b: bool| if b { "yes" } else { "NO" };
+        claims.push(format!(
+            "<li{}>Visibility without msync: a writer stored through MAP_SHARED and exited without msync; a fresh \
+             mapping saw the value: <b>{}</b>, read() saw it: <b>{}</b> ({}).</li>",
+            if held { "" } else { " class=\"warn\"" },
+            yes(v.seen_by_fresh_mapping),
+            yes(v.seen_by_read),
+            if held { "the claim holds: the page cache is shared" } else { "the claim did not hold here" }
+        ));
+    }
+    if let Some(c) = &r.msync {
+        claims.push(format!(
+            "<li>Cost of durability per update ({} updates): store alone p50 {}; store + msync(MS_SYNC) p50 {}, \
+             p99 {}; store + msync(MS_ASYNC) p50 {}.</li>",
+            c.updates,
+            format_ns(c.store_ns.p50 as f64),
+            format_ns(c.store_msync_sync_ns.p50 as f64),
+            format_ns(c.store_msync_sync_ns.p99 as f64),
+            format_ns(c.store_msync_async_ns.p50 as f64)
+        ));
+    }
+    if !claims.is_empty() {
+        out.push_str(&format!("<h3>Claims</h3>\n<ul class=\"claims\">\n{}\n</ul>\n", claims.join("\n")));
+    }
     out
 }
 

@@ -31,6 +31,14 @@ pub fn render(r: &Report) -> String {
         out.push_str(&ranking::render_markdown(t));
         out.push('\n');
     }
+    for (label, ipc) in &r.ipc {
+        // The ipc module's own section, with where it came from under its heading.
+        let section = crate::ipc::markdown(ipc);
+        match section.split_once("\n\n") {
+            Some((heading, rest)) => out.push_str(&format!("{heading}\n\nFrom {label}.\n\n{rest}\n")),
+            None => out.push_str(&format!("{section}\n")),
+        }
+    }
     out.push_str("## Plots\n\n");
     for s in &r.sections {
         out.push_str(&format!("### {}\n\n", s.heading));

@@ -36,6 +36,8 @@ impl Reporter {
     /// A bar when stderr is a terminal, plain lines otherwise.
     pub fn new<'p>(plans: impl IntoIterator<Item = &'p Plan>) -> Reporter {
         let weights: Vec<u64> = plans.into_iter().map(|p| expected(p).as_millis() as u64).collect();
+        let total_s = weights.iter().sum::<u64>() / 1000;
+        eprintln!("{} runs, about {}m{:02}s", weights.len(), total_s / 60, total_s % 60);
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(Some(weights.iter().sum()), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30.cyan/blue}] {percent:>3}% ETA {eta:>4} {msg}")

@@ -1,7 +1,8 @@
 //! Ranking tables: one per workload, best throughput first, with the ratio to the best.
 //! Built once as rows of text; the terminal, Markdown and HTML exporters only lay them out.
 
-use super::cells::{Group, Metric};
+use super::cells::{Cell, Group, Metric};
+use crate::kinds::PatternFigures;
 use crate::units::format_ns;
 
 /// A table: headers and rows of already formatted cells.
@@ -9,6 +10,9 @@ pub struct Table {
     pub title: String,
     pub headers: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// Record and scan workloads: what each backend's runs checked (updates verified, lines and
+    /// matches counted), shown under the rows.
+    pub notes: Vec<(String, String)>,
     /// Backends without a measurement in this workload, with the reason.
     pub missing: Vec<(String, String)>,
 }
@@ -18,23 +22,19 @@ pub fn table(group: &Group<'_>) -> Table {
     let ranked = group.ranked();
     let best = ranked.first().map(|c| c.throughput(metric).median).unwrap_or(0.0);
     let durable = ranked.iter().any(|c| c.ok.iter().any(|r| r.measured.as_ref().is_some_and(|m| m.final_sync_ns.is_some())));
-    let mut headers = vec![
-        "#",
-        "backend",
-        match metric {
-            Metric::Iops => "K IOPS",
-            Metric::Bandwidth => "MB/s",
-        },
-        "vs best",
-        "range",
-        "p50",
-        "p99",
-        "CPU s/GB",
-        "majflt/GB",
-        "runs",
-    ];
+    let scan = metric == Metric::Scan;
+    let (p50, p99) = match metric {
+        Metric::Records => ("p50/update", "p99/update"),
+        Metric::Scan => ("p50/scan", "p99/scan"),
+        _ => ("p50", "p99"),
+    };
+    let mut headers = vec!["#", "backend", metric.heading()];
+    if scan {
+        headers.push("M lines/s");
+    }
+    headers.extend(["vs best", "range", p50, p99, "CPU s/GB", "majflt/GB", "runs"]);
     if durable {
-        headers.push("durable MB/s");
+        headers.push(if metric == Metric::Records { "durable K records/s" } else { "durable MB/s" });
     }
     let floor = group.floor();
     let rows = ranked
@@ -47,7 +47,12 @@ pub fn table(group: &Group<'_>) -> Table {
             let mut row = vec![
                 if c.is_null() { "-".into() } else { (i + 1).to_string() },
                 if c.is_null() { format!("{} (harness floor)", c.label()) } else { c.label() },
-                format!("{:.1}", metric.scale(t.median)),
+                metric.cell(t.median),
+            ];
+            if scan {
+                row.push(c.lines_per_s().map_or("-".into(), |l| format!("{:.1}", l / 1e6)));
+            }
+            row.extend([
                 if best > 0.0 && !c.is_null() { format!("{:.2}", t.median / best) } else { "-".into() },
                 range,
                 format_ns(c.p50.median),
@@ -55,15 +60,15 @@ pub fn table(group: &Group<'_>) -> Table {
                 format!("{:.2}", c.cpu_s_per_gb.median),
                 format!("{:.0}", c.majflt_per_gb.median),
                 c.ok.len().to_string(),
-            ];
+            ]);
             if durable {
-                let d: Vec<f64> =
-                    c.ok.iter().filter_map(|r| r.measured.as_ref()?.durable_bw_bytes_per_s).collect();
-                row.push(if d.is_empty() { "-".into() } else { format!("{:.1}", super::cells::median(&d) / 1e6) });
+                let d: Vec<f64> = c.ok.iter().filter_map(|r| durable_rate(r.measured.as_ref()?, metric)).collect();
+                row.push(if d.is_empty() { "-".into() } else { format!("{:.1}", super::cells::median(&d)) });
             }
             row
         })
         .collect();
+    let notes = ranked.iter().filter_map(|c| Some((c.label(), pattern_note(c)?))).collect();
     let missing = group
         .cells
         .iter()
@@ -87,7 +92,51 @@ pub fn table(group: &Group<'_>) -> Table {
             _ => String::new(),
         }
     );
-    Table { title, headers, rows, missing }
+    Table { title, headers, rows, notes, missing }
+}
+
+/// Throughput counting the final sync, in the durable column's unit: K records/s for records,
+/// else MB/s.
+fn durable_rate(m: &crate::result::Measured, metric: Metric) -> Option<f64> {
+    match (&m.pattern, metric) {
+        (Some(PatternFigures::Records { durable_records_per_s, .. }), Metric::Records) => {
+            durable_records_per_s.map(|r| r / 1e3)
+        }
+        _ => m.durable_bw_bytes_per_s.map(|b| b / 1e6),
+    }
+}
+
+/// What a record or scan cell's runs checked, in one line; `None` for block workloads.
+pub fn pattern_note(c: &Cell<'_>) -> Option<String> {
+    let figures: Vec<&PatternFigures> = c.ok.iter().filter_map(|r| r.measured.as_ref()?.pattern.as_ref()).collect();
+    let median = c.median_run().and_then(|r| r.measured.as_ref()?.pattern.as_ref()).or(figures.first().copied())?;
+    let runs = if figures.len() > 1 { format!(" ({} runs)", figures.len()) } else { String::new() };
+    Some(match median {
+        PatternFigures::Records {
+            record_size_bytes, records, io_unit, records_updated_ever, max_updates_one_record, ..
+        } => {
+            let checked: u64 = figures
+                .iter()
+                .map(|f| if let PatternFigures::Records { updates_checked, .. } = f { *updates_checked } else { 0 })
+                .sum();
+            format!(
+                "{checked} updates verified{runs}: {records} records of {record_size_bytes} B intact, update \
+                 counts adding up; {records_updated_ever} ever updated, the hottest {max_updates_one_record}×; \
+                 I/O per update: {io_unit}"
+            )
+        }
+        PatternFigures::Scan { lines_per_scan, matches_per_scan, needle, .. } => {
+            let checked: u64 = figures
+                .iter()
+                .map(|f| if let PatternFigures::Scan { scans_checked, .. } = f { *scans_checked } else { 0 })
+                .sum();
+            format!(
+                "{checked} scans checked{runs}: each counted {lines_per_scan} lines and {matches_per_scan} \
+                 matching \"{}\", as the log's header says",
+                needle.trim()
+            )
+        }
+    })
 }
 
 /// Aligned text for the terminal.
@@ -112,6 +161,9 @@ pub fn render_text(t: &Table) -> String {
     for row in &t.rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
+    for (backend, note) in &t.notes {
+        out.push_str(&format!("    {backend}: {note}\n"));
+    }
     for (backend, why) in &t.missing {
         out.push_str(&format!("    {backend} {why}\n"));
     }
@@ -126,6 +178,12 @@ pub fn render_markdown(t: &Table) -> String {
     out.push_str(&format!("|{}\n", t.headers.iter().enumerate().map(|(i, _)| if i == 1 { "---|" } else { "---:|" }).collect::<String>()));
     for row in &t.rows {
         out.push_str(&format!("| {} |\n", row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")));
+    }
+    if !t.notes.is_empty() {
+        out.push('\n');
+    }
+    for (backend, note) in &t.notes {
+        out.push_str(&format!("- *{backend}*: {}\n", esc(note)));
     }
     for (backend, why) in &t.missing {
         out.push_str(&format!("\n*{backend}* {}", esc(why)));

@@ -3,7 +3,7 @@
 
 use super::{BOLD_GRID, FONT, LIGHT_GRID, Plot, WIDTH, backend_entries, cell_colors, color, color_of, keyed_linear, svg, tick, with_legend};
 use crate::error::Result;
-use crate::report::cells::{Cell, Group};
+use crate::report::cells::{Cell, Group, Metric};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -22,17 +22,20 @@ pub fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     } else {
         format!("{} (one run each)", metric.axis())
     };
+    let x_desc = if metric == Metric::Scan { format!("{x_desc}; labels: GB/s · lines/s") } else { x_desc };
     let names: Vec<String> = ranked.iter().map(|c| c.label()).collect();
     // Only what is drawn goes in the legend (the null backend is the floor, not a bar).
     let entries: Vec<_> = cell_colors(group).into_iter().filter(|(l, _)| names.contains(l)).collect();
-    let label_width = names.iter().map(|n| n.chars().count() as u32 * 7 + 16).max().unwrap_or(60).clamp(80, 260);
+    let label_width = names.iter().map(|n| n.chars().count() as u32 * 8 + 16).max().unwrap_or(60).clamp(80, 260);
     let height = 130 + 34 * n as u32;
     let text = svg((WIDTH + label_width.saturating_sub(100), height), |root| {
         let area = with_legend(root, "backend", &entries)?;
-        let xmax = ranked.iter().map(|c| metric.scale(c.throughput(metric).max)).fold(0.0, f64::max) * 1.2;
+        // Scans label each bar with lines/s too: more room at the right.
+        let headroom = if metric == Metric::Scan { 1.7 } else { 1.2 };
+        let xmax = ranked.iter().map(|c| metric.scale(c.throughput(metric).max)).fold(0.0, f64::max) * headroom;
         let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut chart = ChartBuilder::on(&area)
-            .caption(&title, (FONT, 16))
+            .caption(&title, (FONT, 19))
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(label_width)
@@ -45,12 +48,12 @@ pub fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .y_desc("backend")
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&label)
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;
-        let value_style = (FONT, 11).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+        let value_style = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
         for (i, c) in ranked.iter().enumerate() {
             let y = (n - 1 - i) as f64;
             let t = c.throughput(metric);
@@ -64,7 +67,12 @@ pub fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
                     chart.draw_series([PathElement::new(vec![(x, y - 0.15), (x, y + 0.15)], whisker)])?;
                 }
             }
-            let label = EmptyElement::at((max.max(med), y)) + Text::new(tick(med), (6, 0), value_style.clone());
+            // Scans: the lines counted per second beside the GB/s.
+            let value = match c.lines_per_s().filter(|_| metric == Metric::Scan) {
+                Some(l) => format!("{} · {} M lines/s", tick(med), tick(l / 1e6)),
+                None => tick(med),
+            };
+            let label = EmptyElement::at((max.max(med), y)) + Text::new(value, (6, 0), value_style.clone());
             chart.draw_series([label])?;
         }
         Ok(())
@@ -120,7 +128,7 @@ pub fn cost(groups: &[Group<'_>], which: Cost, id: String) -> Result<Option<Plot
         let xmax = bars.iter().map(|(_, c)| value(c)).fold(0.0, f64::max).max(1e-3) * 1.2;
         let keys: Vec<f64> = centers.iter().map(|(c, _)| *c).collect();
         let mut chart = ChartBuilder::on(&area)
-            .caption(title, (FONT, 16))
+            .caption(title, (FONT, 19))
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(180)
@@ -135,12 +143,12 @@ pub fn cost(groups: &[Group<'_>], which: Cost, id: String) -> Result<Option<Plot
             .y_desc("workload")
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&label)
-            .label_style((FONT, 11))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;
-        let value_style = (FONT, 10).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+        let value_style = (FONT, 12).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
         for (y, c) in &bars {
             let v = value(c);
             chart.draw_series([Rectangle::new([(0.0, y - 0.4), (v, y + 0.4)], color(&c.backend).filled())])?;

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 /// x positions of the labelled percentiles: −log10(1 − q).
 const NINES: [(f64, &str); 5] =
-    [(0.301_029_995_7, "50%"), (1.0, "90%"), (2.0, "99%"), (3.0, "99.9%"), (4.0, "99.99%")];
+    [(std::f64::consts::LOG10_2, "50%"), (1.0, "90%"), (2.0, "99%"), (3.0, "99.9%"), (4.0, "99.99%")];
 
 fn measured<'g, 'a>(group: &'g Group<'a>) -> Vec<&'g Cell<'a>> {
     group.cells.iter().filter(|c| c.is_measured() && !c.hist.is_empty()).collect()
@@ -42,7 +42,7 @@ pub fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     if cells.is_empty() {
         return Ok(None);
     }
-    let title = format!("Latency percentiles: {}", group.label);
+    let title = format!("Latency percentiles: {}{}", group.label, group.metric.per_op());
     let lines: Vec<(String, Vec<(f64, f64)>)> = cells.iter().map(|c| (c.label(), spectrum_points(&c.hist))).collect();
     let (lo, hi) = log_range(lines.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y)));
     let entries = cell_colors(group);
@@ -50,7 +50,7 @@ pub fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
         let area = with_legend(root, "backend", &entries)?;
         let keys: Vec<f64> = NINES.iter().map(|(x, _)| *x).collect();
         let mut chart = ChartBuilder::on(&area)
-            .caption(&title, (FONT, 16))
+            .caption(&title, (FONT, 19))
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(64)
@@ -64,8 +64,8 @@ pub fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .y_desc("latency (µs, log scale)")
             .x_label_formatter(&nines)
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;
@@ -83,14 +83,14 @@ pub fn cdf(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     if cells.is_empty() {
         return Ok(None);
     }
-    let title = format!("Latency CDF: {}", group.label);
+    let title = format!("Latency CDF: {}{}", group.label, group.metric.per_op());
     let lines: Vec<(String, Vec<(f64, f64)>)> = cells.iter().map(|c| (c.label(), cdf_points(&c.hist))).collect();
     let (lo, hi) = log_range(lines.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x)));
     let entries = cell_colors(group);
     let text = svg((WIDTH, 400), |root| {
         let area = with_legend(root, "backend", &entries)?;
         let mut chart = ChartBuilder::on(&area)
-            .caption(&title, (FONT, 16))
+            .caption(&title, (FONT, 19))
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(64)
@@ -101,8 +101,8 @@ pub fn cdf(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .y_desc("operations at or below (%)")
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;

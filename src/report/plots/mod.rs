@@ -24,9 +24,9 @@ pub type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// Width of every plot; tall plots grow downward only.
-pub const WIDTH: u32 = 720;
+pub const WIDTH: u32 = 780;
 /// Width of the legend strip at the right of each plot.
-pub const LEGEND_W: u32 = 150;
+pub const LEGEND_W: u32 = 190;
 pub const FONT: &str = "sans-serif";
 
 /// Draws into an SVG string of `size` pixels.
@@ -66,11 +66,11 @@ pub fn color(backend: &str) -> RGBColor {
 pub fn with_legend<'a>(root: &Area<'a>, title: &str, entries: &[(String, RGBColor)]) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
     let (w, _) = root.dim_in_pixel();
     let (plot, legend) = root.split_horizontally(w.saturating_sub(LEGEND_W));
-    let style = (FONT, 13).into_font().color(&BLACK);
-    legend.draw(&Text::new(title.to_string(), (8, 40), (FONT, 13).into_font().style(FontStyle::Bold)))?;
+    let style = (FONT, 15).into_font().color(&BLACK);
+    legend.draw(&Text::new(title.to_string(), (8, 40), (FONT, 15).into_font().style(FontStyle::Bold)))?;
     for (i, (label, c)) in entries.iter().enumerate() {
-        let y = 62 + i as i32 * 20;
-        legend.draw(&Rectangle::new([(8, y), (26, y + 12)], c.filled()))?;
+        let y = 62 + i as i32 * 22;
+        legend.draw(&Rectangle::new([(8, y), (26, y + 13)], c.filled()))?;
         legend.draw(&Text::new(label.clone(), (32, y), style.clone()))?;
     }
     Ok(plot)

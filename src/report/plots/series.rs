@@ -7,8 +7,11 @@ use crate::report::cells::{Group, Metric};
 use crate::result::Measured;
 use plotters::prelude::*;
 
-/// (seconds since measurement start, throughput in the metric's unit, p99 in µs) per interval.
-pub fn points(m: &Measured, metric: Metric) -> Vec<(f64, f64, f64)> {
+/// (seconds since measurement start, throughput in the metric's unit, p99 in µs).
+pub type Point = (f64, f64, f64);
+
+/// One point per interval of the run's series.
+pub fn points(m: &Measured, metric: Metric) -> Vec<Point> {
     let step = m.series.interval_ns.max(1);
     m.series
         .points
@@ -22,17 +25,14 @@ pub fn points(m: &Measured, metric: Metric) -> Vec<(f64, f64, f64)> {
                 return None;
             }
             let secs = len as f64 / 1e9;
-            let raw = match metric {
-                Metric::Iops => p.ops as f64 / secs,
-                Metric::Bandwidth => p.bytes as f64 / secs,
-            };
+            let raw = if metric.counts_ops() { p.ops as f64 / secs } else { p.bytes as f64 / secs };
             Some((end as f64 / 1e9, metric.scale(raw), p.p99_ns as f64 / 1e3))
         })
         .collect()
 }
 
 pub fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
-    let lines: Vec<(String, Vec<(f64, f64, f64)>)> = group
+    let lines: Vec<(String, Vec<Point>)> = group
         .cells
         .iter()
         .filter(|c| !c.is_null())
@@ -53,7 +53,7 @@ pub fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     let entries: Vec<_> = cell_colors(group).into_iter().filter(|(l, _)| lines.iter().any(|(n, _)| n == l)).collect();
     let text = svg((WIDTH, 560), |root| {
         let area = with_legend(root, "backend", &entries)?;
-        let area = area.titled(&title, (FONT, 16))?;
+        let area = area.titled(&title, (FONT, 19))?;
         let (upper, lower) = area.split_vertically(260);
         let mut top = ChartBuilder::on(&upper)
             .margin(12)
@@ -65,8 +65,8 @@ pub fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .x_desc("time since measurement start (s)")
             .y_desc(y_desc.as_str())
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;
@@ -80,8 +80,8 @@ pub fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .x_desc("time since measurement start (s)")
             .y_desc("p99 latency (µs, log scale)")
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;

@@ -105,10 +105,17 @@ fn line_labels(sweep: &Sweep<'_, '_>) -> Vec<String> {
         .collect()
 }
 
+/// (x, median throughput, min, max, p99 µs) of one cell.
+type Point = (f64, f64, f64, f64, f64);
+
 pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
     let param = sweep.param;
     let first = sweep.cells[0].plan;
-    let metric = if param == "bs_bytes" { Metric::Bandwidth } else { Metric::for_bs(first.bs_bytes) };
+    let metric = match Metric::for_plan(first) {
+        m @ (Metric::Records | Metric::Scan) => m,
+        _ if param == "bs_bytes" => Metric::Bandwidth,
+        m => m,
+    };
     let what = match param {
         "bs_bytes" => "block size",
         "iodepth" => "queue depth",
@@ -132,7 +139,7 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
         })
         .collect();
     // (x, median throughput, min, max, p99 µs) per line, sorted by x.
-    let lines: Vec<(String, Vec<(f64, f64, f64, f64, f64)>)> = backends
+    let lines: Vec<(String, Vec<Point>)> = backends
         .iter()
         .map(|(b, _)| {
             let mut pts: Vec<_> = sweep
@@ -161,7 +168,7 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
     };
     let text = svg((WIDTH, 560), |root| {
         let area = with_legend(root, "backend", &backends)?;
-        let area = area.titled(&title, (FONT, 16))?;
+        let area = area.titled(&title, (FONT, 19))?;
         let (upper, lower) = area.split_vertically(260);
         let mut top = ChartBuilder::on(&upper)
             .margin(12)
@@ -173,8 +180,8 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
             .y_desc(metric.axis())
             .x_label_formatter(&xfmt)
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;
@@ -189,8 +196,8 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
             .y_desc("p99 latency (µs, log scale)")
             .x_label_formatter(&xfmt)
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
             .bold_line_style(BOLD_GRID)
             .light_line_style(LIGHT_GRID)
             .draw()?;
