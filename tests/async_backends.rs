@@ -74,6 +74,12 @@ fn every_byte_is_verified_at_each_depth_with_and_without_fixed_buffers() {
                     let mut r = raw(&dir, backend, rw, depth);
                     if backend.starts_with("uring") {
                         r.fixedbufs = Some(toml::Value::Boolean(fixed));
+                        // Registered buffers also run with whole-queue submission batches.
+                        r.iodepth_batch_submit = Some(if fixed { 0 } else { 1 });
+                    }
+                    if depth == 64 {
+                        // Many completions per wait, not fio's one at a time.
+                        r.iodepth_batch_complete_max = Some(64);
                     }
                     let p = plan_of(&r);
                     let what = format!("{backend} {rw} qd{depth} fixedbufs={fixed}");
@@ -239,10 +245,11 @@ fn uring_options_run_verified_and_are_recorded() {
     r.sqthread_poll_idle = Some(cli_value("50ms"));
     r.iodepth_batch_submit = Some(4);
     r.iodepth_batch_complete_min = Some(2);
+    r.iodepth_batch_complete_max = Some(8);
     let p = plan_of(&r);
     let o = p.uring.unwrap();
     assert!(o.fixedbufs && o.registerfiles && o.sqthread_poll && o.sqthread_poll_idle_ms == 50);
-    assert_eq!(p.iodepth_batch_complete_min, 2);
+    assert_eq!((p.iodepth_batch_complete_min, p.iodepth_batch_complete_max), (2, 8));
     let m = run_ok(&p);
     assert_eq!(m.ops, 256);
     assert_eq!(m.verified_blocks, m.read_ops);
@@ -266,6 +273,13 @@ fn queue_keys_are_validated_with_their_names() {
     };
     check(&|r| r.iodepth_batch_complete_min = Some(9), "iodepth_batch_complete_min");
     check(&|r| r.iodepth_batch_submit = Some(9), "iodepth_batch_submit");
+    check(
+        &|r| {
+            r.iodepth_batch_complete_min = Some(4);
+            r.iodepth_batch_complete_max = Some(2);
+        },
+        "iodepth_batch_complete_max",
+    );
     check(&|r| r.sqthread_poll_idle = Some(cli_value("10ms")), "sqthread_poll_idle");
     check(&|r| r.fixedbufs = Some(cli_value("yes")), "fixedbufs");
     // io_uring keys on another backend are reported in a note, not silently dropped.

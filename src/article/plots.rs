@@ -32,8 +32,14 @@ fn series(m: &Measured) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
+/// The completed run whose throughput is closest to the cell's median (repeats differ over time).
+fn median_run<'a>(c: &Cell<'a>) -> Option<&'a Measured> {
+    let median = c.median(|m| m.iops)?;
+    c.ok().min_by(|a, b| (a.iops - median).abs().total_cmp(&(b.iops - median).abs()))
+}
+
 /// Random reads under the memory limit: IOPS and major faults per second over time, one line
-/// per backend (the first completed run of each).
+/// per backend (its median run).
 pub fn memory_series(r: &Results) -> Result<Option<Plot>> {
     let variants = [
         ("mmap", Cell::select(r, MEMORY_LIMIT, |p| p.backend == B::Mmap && p.tuning.advice.is_none()), color("mmap")),
@@ -47,7 +53,7 @@ pub fn memory_series(r: &Results) -> Result<Option<Plot>> {
     ];
     let lines: Vec<Line<&str, (f64, f64, f64)>> = variants
         .iter()
-        .filter_map(|(l, c, col)| Some((*l, *col, series(c.ok().next()?))))
+        .filter_map(|(l, c, col)| Some((*l, *col, series(median_run(c)?))))
         .filter(|x| !x.2.is_empty())
         .collect();
     if lines.is_empty() {

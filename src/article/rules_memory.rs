@@ -82,7 +82,7 @@ pub fn memory_pressure(r: &Results) -> Finding {
             "for the process's own memory only: the page cache behind read() filled the limit as well (cgroup \
              peak {} of {})",
             p.map_or("—".into(), mib),
-            l.map_or("—".into(), format_size)
+            l.map_or("—".into(), |l| mib(l as f64))
         )),
     }
     f.observe(format!("Peak RSS: mmap {} vs pread {} ({}×).", mib(rm), mib(rb), sig(rm / rb.max(1.0))));

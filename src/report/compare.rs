@@ -253,7 +253,7 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
     for row in &rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
-    out.push_str("\nThroughput is the workload's figure (IOPS for blocks under 128k, else bytes/s); ratio = new ÷ base.\n");
+    out.push_str("\nThroughput is the workload's figure (IOPS for blocks under 128k, else bytes/s; records/s for record updates, GB/s for scans); ratio = new ÷ base.\n");
     let single = c.rows.iter().any(|r| r.base.n < 2 && r.new.n < 2);
     if single {
         out.push_str(&format!(

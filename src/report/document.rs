@@ -46,7 +46,7 @@ impl Report {
         suites.dedup();
         let title = format!("iobench report: {}", suites.join(", "));
         let created = docs.iter().map(|d| d.created_unix_s).max().unwrap_or(0);
-        let summary = format!(
+        let mut summary = format!(
             "{} runs in {} cells from {} results file{}, newest {}; iobench {}.",
             runs.len(),
             groups.iter().map(|g| g.cells.len()).sum::<usize>(),
@@ -73,7 +73,6 @@ impl Report {
                 Some((format!("{} ({}), {}", d.environment.hostname, d.suite, utc(d.created_unix_s)), r))
             })
             .collect();
-        let mut summary = summary;
         if !ipc.is_empty() {
             summary.push_str(&format!(
                 " With {} iobench ipc measurement{} (processes sharing a mapping).",

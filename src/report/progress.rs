@@ -1,6 +1,7 @@
 //! Progress of a suite on stderr: a bar with the current cell and an ETA on a terminal, one
 //! plain line per finished cell otherwise (logs, CI, pipes).
 
+use crate::kinds::PatternFigures;
 use crate::plan::Plan;
 use crate::result::{RunResult, RunStatus};
 use crate::session::Progress as Event;
@@ -22,10 +23,17 @@ fn expected(plan: &Plan) -> Duration {
     plan.runtime().unwrap_or(Duration::from_secs(1)) + plan.ramp() + OVERHEAD
 }
 
-/// Short figures of a finished run: `123.4K IOPS, 482 MB/s` or the reason it did not run.
+/// Short figures of a finished run: `123.4K IOPS, 482 MB/s` (records/s for record updates, GB/s
+/// and lines/s for scans) or the reason it did not run.
 pub fn outcome(r: &RunResult) -> String {
     match (r.status, &r.measured) {
-        (RunStatus::Ok, Some(m)) => format!("{:.1}K IOPS, {:.0} MB/s", m.iops / 1e3, m.bw_bytes_per_s / 1e6),
+        (RunStatus::Ok, Some(m)) => match &m.pattern {
+            Some(PatternFigures::Scan { gb_per_s, lines_per_s, .. }) => {
+                format!("{gb_per_s:.2} GB/s, {:.1}M lines/s", lines_per_s / 1e6)
+            }
+            Some(PatternFigures::Records { records_per_s, .. }) => format!("{:.1}K records/s", records_per_s / 1e3),
+            None => format!("{:.1}K IOPS, {:.0} MB/s", m.iops / 1e3, m.bw_bytes_per_s / 1e6),
+        },
         (RunStatus::Ok, None) => "done".into(),
         (RunStatus::Skipped, _) => format!("skipped: {}", r.reason.as_deref().unwrap_or("")),
         (RunStatus::Failed, _) => format!("FAILED: {}", r.reason.as_deref().unwrap_or("")),

@@ -113,7 +113,12 @@ pub fn pattern_note(c: &Cell<'_>) -> Option<String> {
     let runs = if figures.len() > 1 { format!(" ({} runs)", figures.len()) } else { String::new() };
     Some(match median {
         PatternFigures::Records {
-            record_size_bytes, records, io_unit, records_updated_ever, max_updates_one_record, ..
+            record_size_bytes,
+            records,
+            io_unit,
+            records_updated_ever,
+            max_updates_one_record,
+            ..
         } => {
             let checked: u64 = figures
                 .iter()
