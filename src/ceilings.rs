@@ -26,7 +26,7 @@ pub struct MemoryCeilings {
 
 /// Measures both memory ceilings on the calling thread over one anonymous buffer of
 /// `buffer_bytes` (huge pages where THP allows: faster to set up, and no TLB misses lower the
-/// ceiling). About 0.5 s for 1 GiB, most of it faulting the buffer in.
+/// ceiling). About 0.15 s for 256 MiB, most of it faulting the buffer in.
 pub fn measure_memory(buffer_bytes: usize, passes: u32) -> MemoryCeilings {
     let buffer_bytes = buffer_bytes.max(2 * crate::os::page_size());
     let Ok(mut map) = memmap2::MmapMut::map_anon(buffer_bytes) else { return MemoryCeilings::default() };

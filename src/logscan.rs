@@ -320,7 +320,7 @@ impl Timestamp {
         let s = self.micros / 1_000_000;
         if s != self.second {
             self.second = s;
-            let (y, m, d) = civil(s / 86_400);
+            let (y, m, d) = crate::units::civil_date(s / 86_400);
             let text = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600 % 24, s / 60 % 60, s % 60);
             self.text.copy_from_slice(text.as_bytes());
         }
@@ -338,19 +338,6 @@ impl Timestamp {
         out.extend_from_slice(&frac);
         out.push(b'Z');
     }
-}
-
-/// Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: u64) -> (i64, u32, u32) {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

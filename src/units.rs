@@ -72,6 +72,26 @@ pub fn format_ns(ns: f64) -> String {
     }
 }
 
+/// Civil date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_date(days: u64) -> (i64, u32, u32) {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `(year, month, day, hour, minute, second)` in UTC of Unix seconds.
+pub fn utc_parts(unix_s: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let (y, m, d) = civil_date(unix_s / 86_400);
+    let secs = unix_s % 86_400;
+    (y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
