@@ -25,8 +25,7 @@ impl DataFile {
     /// The file for (size, seed) in `dir`: reused if it is intact, created otherwise.
     /// Returns the file and whether it was created now.
     pub fn prepare(dir: &Path, size: u64, seed: u64) -> Result<(DataFile, bool)> {
-        crate::cleanup::create_dir_all(dir)
-            .context(|| format!("cannot create data directory {}", dir.display()))?;
+        crate::cleanup::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
         let data = DataFile { path: DataFile::default_path(dir, size, seed), size, seed };
         let existed = std::fs::symlink_metadata(&data.path).is_ok();
         if let Ok(meta) = std::fs::symlink_metadata(&data.path) {

@@ -224,9 +224,7 @@ fn mapping_evidence(region: MappedRegion) -> Option<MappingEvidence> {
 pub fn count_iowq_workers() -> u32 {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return 0 };
     dir.filter_map(|e| e.ok())
-        .filter(|e| {
-            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with("iou-wrk-"))
-        })
+        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with("iou-wrk-")))
         .count() as u32
 }
 
@@ -295,10 +293,8 @@ pub fn summary(e: &Evidence, major_faults: u64) -> String {
     if let Some(m) = &e.mapping {
         parts.push(format!("PMD-mapped {:.0}% of mapping", m.pmd_mapped_pct));
     }
-    let thp: u64 = ["thp_fault_alloc", "thp_file_alloc", "thp_collapse_alloc"]
-        .iter()
-        .filter_map(|k| e.vmstat_delta.get(*k))
-        .sum();
+    let thp: u64 =
+        ["thp_fault_alloc", "thp_file_alloc", "thp_collapse_alloc"].iter().filter_map(|k| e.vmstat_delta.get(*k)).sum();
     if thp > 0 {
         parts.push(format!("THP allocs {thp}"));
     }

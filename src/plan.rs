@@ -326,7 +326,9 @@ impl Plan {
             }
         }
         let seed = match raw.seed {
-            Some(s) if s < 0 => return Err(Error::invalid("seed", format!("{s} is negative; use a whole number from 0"))),
+            Some(s) if s < 0 => {
+                return Err(Error::invalid("seed", format!("{s} is negative; use a whole number from 0")));
+            }
             Some(s) => s as u64,
             None => 0x0010_bec4,
         };
@@ -383,17 +385,15 @@ impl Plan {
                 format!("{complete_min} exceeds iodepth {iodepth}, so the wait could never end; use 1 to {iodepth}"),
             ));
         }
-        let complete_max = int_in(
-            "iodepth_batch_complete_max",
-            raw.iodepth_batch_complete_max,
-            complete_min as i64,
-            1,
-            MAX_IODEPTH,
-        )? as u32;
+        let complete_max =
+            int_in("iodepth_batch_complete_max", raw.iodepth_batch_complete_max, complete_min as i64, 1, MAX_IODEPTH)?
+                as u32;
         if complete_max < complete_min {
             return Err(Error::invalid(
                 "iodepth_batch_complete_max",
-                format!("{complete_max} is below iodepth_batch_complete_min {complete_min}; use at least {complete_min}"),
+                format!(
+                    "{complete_max} is below iodepth_batch_complete_min {complete_min}; use at least {complete_min}"
+                ),
             ));
         }
         let uring = uring_options(raw, backend, iodepth, &mut notes)?;

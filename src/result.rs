@@ -178,14 +178,13 @@ impl Results {
     pub fn read(path: &Path) -> Result<Results> {
         let bad = |message: String| Error::invalid(path.display().to_string(), message);
         let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| {
-                bad(if e.is_eof() {
-                    format!("ends too early ({e}): it was cut short; rerun the workloads that wrote it")
-                } else {
-                    format!("is not JSON ({e}); name a results.json written by iobench run")
-                })
-            })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            bad(if e.is_eof() {
+                format!("ends too early ({e}): it was cut short; rerun the workloads that wrote it")
+            } else {
+                format!("is not JSON ({e}); name a results.json written by iobench run")
+            })
+        })?;
         let version = value
             .get("schema_version")
             .and_then(|v| v.as_u64())

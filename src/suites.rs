@@ -25,7 +25,8 @@ pub const DEFAULT: &str = "quick";
 /// A shipped suite by name.
 pub fn shipped(name: &str) -> Option<Result<Suite>> {
     SHIPPED.iter().find(|(n, _)| *n == name).map(|(n, text)| {
-        Suite::parse(n, text).map_err(|message| Error::WorkloadFile { path: format!("workloads/{n}.toml").into(), message })
+        Suite::parse(n, text)
+            .map_err(|message| Error::WorkloadFile { path: format!("workloads/{n}.toml").into(), message })
     })
 }
 

@@ -65,7 +65,8 @@ fn sequential_writes_cover_the_file_with_the_written_generation() {
             r.seed = Some(backend.len() as i64);
         });
         run::execute(&p, vec![]).unwrap();
-        let data = DataFile { path: dir.path().join(format!("iobench-8m-{:x}.dat", p.seed)), size: 8 << 20, seed: p.seed };
+        let data =
+            DataFile { path: dir.path().join(format!("iobench-8m-{:x}.dat", p.seed)), size: 8 << 20, seed: p.seed };
         data.verify_all().unwrap();
         // Every page now holds generation 1: its body equals the write template's.
         let bytes = std::fs::read(&data.path).unwrap();
@@ -135,8 +136,24 @@ fn verify_catches_a_corrupted_page() {
     std::fs::write(&path, &bytes).unwrap();
     // Word 0 and the tag are intact, so the file is still recognised as iobench's.
     let out = iobench(&[
-        "run", "--backend", "buffered", "--rw", "read", "--bs", "16k", "--size", "8m", "--io-size", "1m", "--cache",
-        "as-is", "--dir", dir.str(), "--verify", "--output", dir.path().join("r.json").to_str().unwrap(),
+        "run",
+        "--backend",
+        "buffered",
+        "--rw",
+        "read",
+        "--bs",
+        "16k",
+        "--size",
+        "8m",
+        "--io-size",
+        "1m",
+        "--cache",
+        "as-is",
+        "--dir",
+        dir.str(),
+        "--verify",
+        "--output",
+        dir.path().join("r.json").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
@@ -148,8 +165,24 @@ fn results_file_holds_every_documented_field() {
     let dir = TempDir::new("json");
     let out_path = dir.path().join("r.json");
     let out = iobench(&[
-        "run", "--backend", "buffered,direct,mmap", "--rw", "randread", "--bs", "4k", "--size", "8m", "--runtime",
-        "200ms", "--cache", "warm", "--verify", "--dir", dir.str(), "--output", out_path.to_str().unwrap(),
+        "run",
+        "--backend",
+        "buffered,direct,mmap",
+        "--rw",
+        "randread",
+        "--bs",
+        "4k",
+        "--size",
+        "8m",
+        "--runtime",
+        "200ms",
+        "--cache",
+        "warm",
+        "--verify",
+        "--dir",
+        dir.str(),
+        "--output",
+        out_path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
@@ -167,8 +200,18 @@ fn results_file_holds_every_documented_field() {
     assert_eq!(runs.len(), 3);
     for run in runs {
         for key in [
-            "workload", "backend", "ops", "bytes", "runtime_ns", "iops", "bw_bytes_per_s", "latency_ns", "cpu",
-            "faults", "ctx_switches", "latency_histogram",
+            "workload",
+            "backend",
+            "ops",
+            "bytes",
+            "runtime_ns",
+            "iops",
+            "bw_bytes_per_s",
+            "latency_ns",
+            "cpu",
+            "faults",
+            "ctx_switches",
+            "latency_histogram",
         ] {
             assert!(run.get(key).is_some(), "run lacks {key}");
         }
@@ -187,10 +230,16 @@ fn bad_workload_files_are_named_with_exit_code_2() {
     let dir = TempDir::new("badtoml");
     let cases = [
         ("blocksize = '4k'\n", "unknown field `blocksize`"),
-        ("rw = 'sideways'\n", "rw: unknown pattern 'sideways' (expected one of read, write, randread, randwrite, rw, randrw"),
+        (
+            "rw = 'sideways'\n",
+            "rw: unknown pattern 'sideways' (expected one of read, write, randread, randwrite, rw, randrw",
+        ),
         ("bs = '4x'\n", "bs: '4x' has an unknown size suffix (use k, m, g or t)"),
         ("rw = [\n", "TOML parse error"),
-        ("backend = 'mmap'\nrw = 'randwrite'\ndurability = 'fsync:4'\n", "durability: the mmap backend makes writes durable with msync:N or msync-async:N"),
+        (
+            "backend = 'mmap'\nrw = 'randwrite'\ndurability = 'fsync:4'\n",
+            "durability: the mmap backend makes writes durable with msync:N or msync-async:N",
+        ),
     ];
     for (i, (text, message)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("bad{i}.toml"));
@@ -211,12 +260,27 @@ fn misaligned_direct_block_size_is_refused_before_any_io() {
     }
     let dir = shm.join(format!("iobench-test-align-{}", std::process::id()));
     let out = iobench(&[
-        "run", "--backend", "direct", "--bs", "512", "--size", "1m", "--runtime", "100ms", "--dir",
-        dir.to_str().unwrap(), "--output", "/dev/null",
+        "run",
+        "--backend",
+        "direct",
+        "--bs",
+        "512",
+        "--size",
+        "1m",
+        "--runtime",
+        "100ms",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--output",
+        "/dev/null",
     ]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("bs: 512 bytes is not a multiple of 4096, the O_DIRECT alignment of"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bs: 512 bytes is not a multiple of 4096, the O_DIRECT alignment of"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

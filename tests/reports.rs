@@ -320,7 +320,12 @@ fn run_writes_results_folder_with_report() {
     assert!(std::fs::read_dir(out.join("plots")).unwrap().count() >= 4);
     assert!(stdout(&o).contains("vs best"), "ranking tables printed: {}", stdout(&o));
     assert!(stderr(&o).contains("[2/2]"), "plain progress lines when stderr is not a terminal");
-    let o = iobench(&["report", out.join("results.json").to_str().unwrap(), "--out", dir.path().join("again").to_str().unwrap()]);
+    let o = iobench(&[
+        "report",
+        out.join("results.json").to_str().unwrap(),
+        "--out",
+        dir.path().join("again").to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("again/report.html").is_file());
 }
@@ -460,4 +465,45 @@ fn report_of_an_ipc_results_file_alone() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(md.contains("## Processes sharing a mapping") && md.contains("mmap-spin"), "{md}");
     assert!(html.contains("<h2 id=\"ipc\">") && html.contains("<table class=\"ipc\">"));
+}
+
+#[test]
+fn a_single_run_that_swings_between_intervals_gets_a_wider_band() {
+    let dir = TempDir::new("compare-swings");
+    let base = Results::read(&fixture()).unwrap();
+    let mut single = base.clone();
+    let mut seen = std::collections::HashSet::new();
+    single.runs.retain(|r| r.status == RunStatus::Ok && seen.insert(cells::cell_key(&r.workload)));
+    let target = single.runs.iter().position(|r| r.backend == "buffered").unwrap();
+    let steady = single.runs.iter().position(|r| r.backend == "mmap").unwrap();
+    // Ten full intervals: steady for the mmap run, swinging 1:3 for the buffered one.
+    for (i, swing) in [(target, true), (steady, false)] {
+        let m = single.runs[i].measured.as_mut().unwrap();
+        m.series.points = (0..11)
+            .map(|k| iobench::stats::IntervalPoint {
+                t_ns: (k + 1) * 100_000_000,
+                ops: if swing && k % 2 == 1 { 300 } else { 100 },
+                bytes: if swing && k % 2 == 1 { 300 << 12 } else { 100 << 12 },
+                ..Default::default()
+            })
+            .collect();
+    }
+    let base_path = dir.path().join("base.json");
+    single.write_atomic(&base_path).unwrap();
+    let mut slower = single.clone();
+    for i in [target, steady] {
+        let m = slower.runs[i].measured.as_mut().unwrap();
+        m.iops *= 0.7;
+        m.bw_bytes_per_s *= 0.7;
+    }
+    let new_path = dir.path().join("new.json");
+    slower.write_atomic(&new_path).unwrap();
+    let o = iobench(&["compare", base_path.to_str().unwrap(), new_path.to_str().unwrap()]);
+    let text = stdout(&o);
+    let line = |backend: &str| {
+        text.lines().find(|l| l.contains(&format!(" {backend} ")) && l.contains('%')).unwrap_or_default().to_string()
+    };
+    assert!(line("buffered").contains('†') && line("buffered").contains("within noise"), "{text}");
+    assert!(line("mmap").contains("slower (REGRESSION)"), "a steady run keeps the default band: {text}");
+    assert_eq!(o.status.code(), Some(1));
 }

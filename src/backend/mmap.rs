@@ -6,9 +6,9 @@
 use super::{Backend, Completion, Op, OpKind};
 use crate::data::DataFile;
 use crate::error::{Error, IoContext, Result};
+use crate::os::sigbus;
 use crate::plan::{Durability, Plan};
 use memmap2::{MmapOptions, MmapRaw};
-use crate::os::sigbus;
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
@@ -46,15 +46,14 @@ impl SharedMap {
         // Another process truncating it during the run makes accesses fault with SIGBUS: the
         // registration below makes that a failed run instead of a dead process.
         let map = super::mmap_tuning::map(&mut options, &file, writes, &plan.tuning);
-        let map = map
-            .map_err(|e| {
-                // "mmap failed: ENOMEM" is the expected outcome under address_space_limit: say so.
-                let enomem = e.raw_os_error() == Some(libc::ENOMEM);
-                let hint = if enomem { "; map it in pieces with window = \"256m\"" } else { "" };
-                let name = super::mmap_window::errno_name(&e);
-                let what = format!("mmap failed: {name} ({} bytes of {}){hint}", plan.size_bytes, data.path.display());
-                Error::io(what, e)
-            })?;
+        let map = map.map_err(|e| {
+            // "mmap failed: ENOMEM" is the expected outcome under address_space_limit: say so.
+            let enomem = e.raw_os_error() == Some(libc::ENOMEM);
+            let hint = if enomem { "; map it in pieces with window = \"256m\"" } else { "" };
+            let name = super::mmap_window::errno_name(&e);
+            let what = format!("mmap failed: {name} ({} bytes of {}){hint}", plan.size_bytes, data.path.display());
+            Error::io(what, e)
+        })?;
         let sigbus = Arc::new(sigbus::Registration::new(map.as_ptr(), plan.size_bytes as usize)?);
         // Advice, prefault and collapse (see mmap_tuning.rs), after the SIGBUS registration.
         let setup = Arc::new(super::mmap_tuning::apply(&map, &plan.tuning)?);

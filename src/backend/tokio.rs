@@ -79,11 +79,13 @@ impl TokioBackend {
         let mut tasks = Vec::with_capacity(plan.iodepth as usize);
         for _ in 0..plan.iodepth {
             let file = open_data_file(plan, data, false).map_err(|e| match e {
-                Error::Io { source, .. } if source.raw_os_error() == Some(libc::EMFILE) => Error::Precondition(format!(
-                    "{} opens one file handle per task and ran out of descriptors at iodepth {}; raise `ulimit -n` \
+                Error::Io { source, .. } if source.raw_os_error() == Some(libc::EMFILE) => {
+                    Error::Precondition(format!(
+                        "{} opens one file handle per task and ran out of descriptors at iodepth {}; raise `ulimit -n` \
                      or lower --iodepth",
-                    plan.backend, plan.iodepth
-                )),
+                        plan.backend, plan.iodepth
+                    ))
+                }
                 e => e,
             })?;
             let (tx, rx) = unbounded_channel();

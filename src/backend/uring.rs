@@ -158,12 +158,7 @@ impl UringBackend {
                 // posting completions without waiting for any.
                 // SAFETY: no argument is passed; flags are valid for io_uring_enter.
                 unsafe {
-                    self.ring.submitter().enter::<libc::sigset_t>(
-                        self.queued,
-                        0,
-                        EnterFlags::GETEVENTS.bits(),
-                        None,
-                    )
+                    self.ring.submitter().enter::<libc::sigset_t>(self.queued, 0, EnterFlags::GETEVENTS.bits(), None)
                 }
             };
             let ns = t.elapsed().as_nanos() as u64;

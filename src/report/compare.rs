@@ -67,6 +67,9 @@ pub enum BandSource {
     Repeats,
     /// One run per side: `Options::noise`.
     Default,
+    /// One run per side, whose throughput swung more than `Options::noise` between the
+    /// intervals of its own time series: 3 σ (robust) of those swings.
+    Intervals,
     /// The scatter of every cell's ratio was wider: the machine's noise between the two runs.
     Scatter,
 }
@@ -94,7 +97,7 @@ impl Comparison {
 
 /// The band for two spreads: the wider relative range of the sides that have repeats, or the
 /// default when neither has any; widened to the cells' common scatter when that is larger.
-fn band(a: &Spread, b: &Spread, opts: &Options, scatter: Option<f64>) -> (f64, BandSource) {
+fn band(a: &Spread, b: &Spread, swings: f64, opts: &Options, scatter: Option<f64>) -> (f64, BandSource) {
     let measured = [a, b]
         .iter()
         .filter(|s| s.n > 1)
@@ -102,6 +105,7 @@ fn band(a: &Spread, b: &Spread, opts: &Options, scatter: Option<f64>) -> (f64, B
         .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
     let (own, source) = match measured {
         Some(r) => (r.max(MIN_BAND), BandSource::Repeats),
+        None if swings > opts.noise => (swings, BandSource::Intervals),
         None => (opts.noise, BandSource::Default),
     };
     match scatter {
@@ -121,6 +125,25 @@ pub fn scatter(ratios: &[f64]) -> Option<f64> {
     Some((3.0 * 1.4826 * s.mad).exp() - 1.0)
 }
 
+/// How much a single run's throughput swung between the intervals of its own time series:
+/// robust 3 σ of the per-interval figures around their median, as a fraction (0 with fewer than
+/// four full intervals, or with repeats, whose spread is used instead). A device that delivers
+/// 2 GB/s one second and 1 GB/s the next cannot be judged on a ±10% band.
+fn interval_swings(cell: &Cell, metric: Metric) -> f64 {
+    let [run] = cell.ok.as_slice() else { return 0.0 };
+    let Some(m) = run.measured.as_ref() else { return 0.0 };
+    let points = &m.series.points;
+    // The last interval is usually partial.
+    let full = &points[..points.len().saturating_sub(1)];
+    if full.len() < 4 {
+        return 0.0;
+    }
+    let values: Vec<f64> =
+        full.iter().map(|p| if metric.counts_ops() { p.ops as f64 } else { p.bytes as f64 }).collect();
+    let s = Spread::of(&values);
+    if s.median > 0.0 { 3.0 * 1.4826 * s.mad / s.median } else { 0.0 }
+}
+
 /// Symmetric on a log scale: with a 10% band, 1.10× is faster and 1/1.10× is slower.
 fn verdict(ratio: f64, band: f64) -> Verdict {
     if ratio > 1.0 + band {
@@ -138,15 +161,20 @@ pub fn compare(base: &Results, new: &Results, options: Options) -> Comparison {
     let measured = |groups: &'_ [Group<'_>]| -> Vec<(String, String, String)> {
         groups
             .iter()
-            .flat_map(|g| g.cells.iter().filter(|c| c.is_measured()).map(move |c| (cell_key(c.plan), g.label.clone(), c.backend.clone())))
+            .flat_map(|g| {
+                g.cells
+                    .iter()
+                    .filter(|c| c.is_measured())
+                    .map(move |c| (cell_key(c.plan), g.label.clone(), c.backend.clone()))
+            })
             .collect()
     };
-    let cell_of = |groups: &'_ [Group<'_>], key: &str| -> Option<(Spread, Spread, Metric)> {
+    let cell_of = |groups: &'_ [Group<'_>], key: &str| -> Option<(Spread, Spread, Metric, f64)> {
         groups
             .iter()
             .flat_map(|g| g.cells.iter().map(move |c| (g.metric, c)))
             .find(|(_, c)| c.is_measured() && cell_key(c.plan) == key)
-            .map(|(m, c): (_, &Cell)| (c.throughput(m), c.p99, m))
+            .map(|(m, c): (_, &Cell)| (c.throughput(m), c.p99, m, interval_swings(c, m)))
     };
     let base_cells = measured(&base_groups);
     let new_cells = measured(&new_groups);
@@ -162,12 +190,12 @@ pub fn compare(base: &Results, new: &Results, options: Options) -> Comparison {
     let scatter_t = scatter(&pairs.iter().map(|(_, _, b, n)| ratio(&b.0, &n.0)).collect::<Vec<_>>());
     let scatter_l = scatter(&pairs.iter().map(|(_, _, b, n)| ratio(&b.1, &n.1)).collect::<Vec<_>>());
     let mut rows = Vec::new();
-    for (workload, backend, (b, bp99, metric), (n, np99, _)) in pairs {
+    for (workload, backend, (b, bp99, metric, swings_b), (n, np99, _, swings_n)) in pairs {
         let ratio_t = ratio(&b, &n);
-        let (band_t, source) = band(&b, &n, &options, scatter_t);
+        let (band_t, source) = band(&b, &n, swings_b.max(swings_n), &options, scatter_t);
         let verdict = verdict(ratio_t, band_t);
         let p99_ratio = ratio(&bp99, &np99);
-        let (band_l, _) = band(&bp99, &np99, &options, scatter_l);
+        let (band_l, _) = band(&bp99, &np99, 0.0, &options, scatter_l);
         // Lower latency is better: invert so that "faster" means the same thing for both.
         let p99_verdict = verdict_inverse(p99_ratio, band_l);
         let regression = verdict == Verdict::Slower && 1.0 - ratio_t > options.fail_above;
@@ -227,6 +255,7 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
                     match r.source {
                         BandSource::Repeats => "",
                         BandSource::Default => "*",
+                        BandSource::Intervals => "†",
                         BandSource::Scatter => "~",
                     }
                 ),
@@ -245,7 +274,11 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
     let line = |cells: Vec<&str>| {
         let mut s = String::new();
         for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
-            if i < 2 || i == 6 || i == 8 { s.push_str(&format!("{c:<w$}  ")) } else { s.push_str(&format!("{c:>w$}  ")) }
+            if i < 2 || i == 6 || i == 8 {
+                s.push_str(&format!("{c:<w$}  "))
+            } else {
+                s.push_str(&format!("{c:>w$}  "))
+            }
         }
         s.trim_end().to_string() + "\n"
     };
@@ -258,7 +291,9 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
     if single {
         out.push_str(&format!(
             "* one run per side, so the spread is unknown: a default band of ±{:.0}% was used (--noise); \
-             set repeat = 3 in the suite for a verdict from the measured spread.\n",
+             set repeat = 3 in the suite for a verdict from the measured spread.\n\
+             † one run per side whose throughput swung more than that between its own time-series intervals: \
+             the band is 3 σ of those swings.\n",
             c.options.noise * 100.0
         ));
     }
@@ -294,11 +329,18 @@ pub fn summary(c: &Comparison) -> String {
     let overall = if c.rows.is_empty() {
         "nothing to compare: no cell was measured in both (same workload, parameters and backend)".to_string()
     } else if c.regressions() > 0 {
-        format!("REGRESSION: {} cell(s) slower by more than {:.0}% beyond noise", c.regressions(), c.options.fail_above * 100.0)
+        format!(
+            "REGRESSION: {} cell(s) slower by more than {:.0}% beyond noise",
+            c.regressions(),
+            c.options.fail_above * 100.0
+        )
     } else if faster == 0 && slower == 0 {
         "within noise".to_string()
     } else {
-        format!("{faster} faster, {slower} slower beyond noise; no regression above {:.0}%", c.options.fail_above * 100.0)
+        format!(
+            "{faster} faster, {slower} slower beyond noise; no regression above {:.0}%",
+            c.options.fail_above * 100.0
+        )
     };
     format!("{} cells: {same} within noise, {faster} faster, {slower} slower. Overall: {overall}", c.rows.len())
 }

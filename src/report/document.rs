@@ -86,7 +86,8 @@ impl Report {
     /// Writes `report.md`, `report.html` and `plots/*.svg` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<Written> {
         let plot_dir = dir.join("plots");
-        std::fs::create_dir_all(&plot_dir).map_err(|e| Error::io(format!("cannot create {}", plot_dir.display()), e))?;
+        std::fs::create_dir_all(&plot_dir)
+            .map_err(|e| Error::io(format!("cannot create {}", plot_dir.display()), e))?;
         let mut count = 0;
         for plot in self.sections.iter().flat_map(|s| s.plots.iter()) {
             crate::result::write_atomic(&plot_dir.join(format!("{}.svg", plot.id)), plot.svg.as_bytes())?;

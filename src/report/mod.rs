@@ -2,14 +2,14 @@
 //! report.md and report.html with plots, and the `compare` and `merge` commands.
 
 pub mod cells;
-pub mod table;
-pub mod plots;
-pub mod ranking;
-pub mod warnings;
+pub mod compare;
 pub mod document;
 pub mod html;
-pub mod markdown;
-pub mod compare;
-pub mod merge;
-pub mod progress;
 pub mod listing;
+pub mod markdown;
+pub mod merge;
+pub mod plots;
+pub mod progress;
+pub mod ranking;
+pub mod table;
+pub mod warnings;

@@ -48,9 +48,10 @@ impl Reporter {
         eprintln!("{} runs, about {}m{:02}s", weights.len(), total_s / 60, total_s % 60);
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(Some(weights.iter().sum()), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30.cyan/blue}] {percent:>3}% ETA {eta:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30.cyan/blue}] {percent:>3}% ETA {eta:>4} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -66,7 +67,13 @@ impl Reporter {
                 }
             }
             Event::Done { index, total, result } => {
-                let line = format!("[{}/{total}] {} on {}: {}", index + 1, result.workload.name, result.backend, outcome(result));
+                let line = format!(
+                    "[{}/{total}] {} on {}: {}",
+                    index + 1,
+                    result.workload.name,
+                    result.backend,
+                    outcome(result)
+                );
                 match &self.bar {
                     Some(bar) => {
                         // Only what needs attention scrolls above the bar.

@@ -21,7 +21,8 @@ pub fn table(group: &Group<'_>) -> Table {
     let metric = group.metric;
     let ranked = group.ranked();
     let best = ranked.first().map(|c| c.throughput(metric).median).unwrap_or(0.0);
-    let durable = ranked.iter().any(|c| c.ok.iter().any(|r| r.measured.as_ref().is_some_and(|m| m.final_sync_ns.is_some())));
+    let durable =
+        ranked.iter().any(|c| c.ok.iter().any(|r| r.measured.as_ref().is_some_and(|m| m.final_sync_ns.is_some())));
     let scan = metric == Metric::Scan;
     let (p50, p99) = match metric {
         Metric::Records => ("p50/update", "p99/update"),
@@ -180,7 +181,10 @@ pub fn render_markdown(t: &Table) -> String {
     let esc = |s: &str| s.replace('|', "\\|");
     let mut out = format!("### {}\n\n", esc(&t.title));
     out.push_str(&format!("| {} |\n", t.headers.join(" | ")));
-    out.push_str(&format!("|{}\n", t.headers.iter().enumerate().map(|(i, _)| if i == 1 { "---|" } else { "---:|" }).collect::<String>()));
+    out.push_str(&format!(
+        "|{}\n",
+        t.headers.iter().enumerate().map(|(i, _)| if i == 1 { "---|" } else { "---:|" }).collect::<String>()
+    ));
     for row in &t.rows {
         out.push_str(&format!("| {} |\n", row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")));
     }

@@ -75,7 +75,8 @@ pub fn collect(groups: &[Group<'_>]) -> Vec<Warning> {
         .map(|c| c.p50.median)
         .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.min(v))));
     for g in groups {
-        let null_p50 = g.cells.iter().find(|c| c.backend == "null" && c.is_measured()).map(|c| c.p50.median).or(any_null);
+        let null_p50 =
+            g.cells.iter().find(|c| c.backend == "null" && c.is_measured()).map(|c| c.p50.median).or(any_null);
         for c in &g.cells {
             let workload = g.label.clone();
             let backend = c.label();

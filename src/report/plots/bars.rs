@@ -1,7 +1,10 @@
 //! Horizontal bar plots: throughput by backend for one workload (with the spread of repeats),
 //! and cost per GB (CPU seconds, major faults) by backend for every workload.
 
-use super::{BOLD_GRID, FONT, LIGHT_GRID, Plot, WIDTH, backend_entries, cell_colors, color, color_of, keyed_linear, svg, tick, with_legend};
+use super::{
+    BOLD_GRID, FONT, LIGHT_GRID, Plot, WIDTH, backend_entries, cell_colors, color, color_of, keyed_linear, svg, tick,
+    with_legend,
+};
 use crate::error::Result;
 use crate::report::cells::{Cell, Group, Metric};
 use plotters::prelude::*;
@@ -58,7 +61,10 @@ pub fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             let y = (n - 1 - i) as f64;
             let t = c.throughput(metric);
             let (med, min, max) = (metric.scale(t.median), metric.scale(t.min), metric.scale(t.max));
-            chart.draw_series([Rectangle::new([(0.0, y - 0.32), (med, y + 0.32)], color_of(&entries, &c.label()).filled())])?;
+            chart.draw_series([Rectangle::new(
+                [(0.0, y - 0.32), (med, y + 0.32)],
+                color_of(&entries, &c.label()).filled(),
+            )])?;
             if t.n > 1 {
                 // Whiskers min..max with end caps; no marker, so the value label stays legible.
                 let whisker = BLACK.stroke_width(1);
@@ -104,7 +110,9 @@ pub fn cost(groups: &[Group<'_>], which: Cost, id: String) -> Result<Option<Plot
     }
     let (title, x_desc) = match which {
         Cost::CpuPerGb => ("CPU time per GB moved", "CPU seconds (user + system) per GB"),
-        Cost::MajorFaultsPerGb => ("Major page faults per GB moved", "major faults per GB (faults that waited for the disk)"),
+        Cost::MajorFaultsPerGb => {
+            ("Major page faults per GB moved", "major faults per GB (faults that waited for the disk)")
+        }
     };
     // y positions: each workload is a band of bars with a gap of one bar between bands.
     let mut bars: Vec<(f64, &Cell<'_>)> = Vec::new();
@@ -116,7 +124,11 @@ pub fn cost(groups: &[Group<'_>], which: Cost, id: String) -> Result<Option<Plot
             bars.push((y, c));
             y += 1.0;
         }
-        let short: String = if label.chars().count() > 26 { label.chars().take(25).collect::<String>() + "…" } else { label.to_string() };
+        let short: String = if label.chars().count() > 26 {
+            label.chars().take(25).collect::<String>() + "…"
+        } else {
+            label.to_string()
+        };
         centers.push(((start + y - 1.0) / 2.0, short));
         y += 1.0;
     }
@@ -134,7 +146,11 @@ pub fn cost(groups: &[Group<'_>], which: Cost, id: String) -> Result<Option<Plot
             .y_label_area_size(180)
             .build_cartesian_2d(0.0..xmax, keyed_linear(-0.7..top + 0.7, keys))?;
         let label = |v: &f64| {
-            centers.iter().min_by(|a, b| (a.0 - v).abs().total_cmp(&(b.0 - v).abs())).map(|c| c.1.clone()).unwrap_or_default()
+            centers
+                .iter()
+                .min_by(|a, b| (a.0 - v).abs().total_cmp(&(b.0 - v).abs()))
+                .map(|c| c.1.clone())
+                .unwrap_or_default()
         };
         chart
             .configure_mesh()

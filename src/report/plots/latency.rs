@@ -1,7 +1,9 @@
 //! Latency plots from the stored HdrHistograms (repeats merged exactly): the percentile
 //! spectrum, with the x axis in "nines" as HdrHistogram plots draw it, and the CDF.
 
-use super::{BOLD_GRID, FONT, LIGHT_GRID, Plot, WIDTH, cell_colors, color_of, keyed_linear, log_range, svg, tick, with_legend};
+use super::{
+    BOLD_GRID, FONT, LIGHT_GRID, Plot, WIDTH, cell_colors, color_of, keyed_linear, log_range, svg, tick, with_legend,
+};
 use crate::error::Result;
 use crate::report::cells::{Cell, Group};
 use crate::stats::Hist;
@@ -56,7 +58,11 @@ pub fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .y_label_area_size(64)
             .build_cartesian_2d(keyed_linear(NINES[0].0..NINES[4].0, keys), (lo..hi).log_scale())?;
         let nines = |x: &f64| {
-            NINES.iter().min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs())).map(|n| n.1.to_string()).unwrap_or_default()
+            NINES
+                .iter()
+                .min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))
+                .map(|n| n.1.to_string())
+                .unwrap_or_default()
         };
         chart
             .configure_mesh()

@@ -63,7 +63,11 @@ pub fn color(backend: &str) -> RGBColor {
 }
 
 /// Splits off a legend strip at the right and draws `entries` (label, colour) into it.
-pub fn with_legend<'a>(root: &Area<'a>, title: &str, entries: &[(String, RGBColor)]) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
+pub fn with_legend<'a>(
+    root: &Area<'a>,
+    title: &str,
+    entries: &[(String, RGBColor)],
+) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
     let (w, _) = root.dim_in_pixel();
     let (plot, legend) = root.split_horizontally(w.saturating_sub(LEGEND_W));
     let style = (FONT, 15).into_font().color(&BLACK);
@@ -160,7 +164,8 @@ pub fn log_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
 
 /// A file-name-safe version of a label.
 pub fn slug(text: &str) -> String {
-    let mut s: String = text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let mut s: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     while s.contains("--") {
         s = s.replace("--", "-");
     }

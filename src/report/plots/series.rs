@@ -1,7 +1,9 @@
 //! Time series of one workload: throughput and p99 per interval, one line per backend, from
 //! the run closest to each cell's median. A collapse mid-run (cache filling, writeback) shows here.
 
-use super::{BOLD_GRID, FONT, LIGHT_GRID, Plot, Switch, WIDTH, cell_colors, color_of, log_range, svg, tick, with_legend};
+use super::{
+    BOLD_GRID, FONT, LIGHT_GRID, Plot, Switch, WIDTH, cell_colors, color_of, log_range, svg, tick, with_legend,
+};
 use crate::error::Result;
 use crate::report::cells::{Group, Metric};
 use crate::result::Measured;

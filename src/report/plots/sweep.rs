@@ -1,15 +1,21 @@
 //! Sweep plots: when cells differ only in block size, queue depth or threads, throughput and
 //! p99 against that parameter, one line per backend.
 
-use super::{BOLD_GRID, FONT, LIGHT_GRID, PALETTE, Plot, WIDTH, backend_entries, color, keyed_log, log_range, svg, tick, with_legend};
+use super::{
+    BOLD_GRID, FONT, LIGHT_GRID, PALETTE, Plot, WIDTH, backend_entries, color, keyed_log, log_range, svg, tick,
+    with_legend,
+};
 use crate::error::Result;
 use crate::report::cells::{Cell, Group, Metric, describe, flat_key, format_value, plan_key, short_key};
 use plotters::prelude::*;
 use serde_json::Value;
 
 /// The parameters a sweep can vary: (plan key, axis title).
-pub const PARAMS: [(&str, &str); 3] =
-    [("bs_bytes", "block size (bytes, log scale)"), ("iodepth", "queue depth (log scale)"), ("threads", "threads (log scale)")];
+pub const PARAMS: [(&str, &str); 3] = [
+    ("bs_bytes", "block size (bytes, log scale)"),
+    ("iodepth", "queue depth (log scale)"),
+    ("threads", "threads (log scale)"),
+];
 
 /// Cells that differ in `param` but share the workload's shape, when they hold two or more
 /// values of it. Each line is a backend, or a backend with a setting that varies too.
@@ -55,8 +61,11 @@ pub fn find<'g, 'a>(groups: &'g [Group<'a>]) -> Vec<Sweep<'g, 'a>> {
         let mut buckets: Vec<(String, Vec<&Cell>)> = Vec::new();
         for c in &cells {
             let full = plan_key(c.plan, &[]);
-            let shape: serde_json::Map<String, Value> =
-                SHAPE.iter().filter(|k| **k != param).filter_map(|k| Some((k.to_string(), full.get(*k)?.clone()))).collect();
+            let shape: serde_json::Map<String, Value> = SHAPE
+                .iter()
+                .filter(|k| **k != param)
+                .filter_map(|k| Some((k.to_string(), full.get(*k)?.clone())))
+                .collect();
             let key = Value::Object(shape).to_string();
             match buckets.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, v)) => v.push(c),
@@ -204,7 +213,11 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
         for (label, p) in &lines {
             let c = super::color_of(&backends, label);
             top.draw_series(LineSeries::new(p.iter().map(|q| (q.0, q.1)), c.stroke_width(2)))?;
-            top.draw_series(p.iter().filter(|q| q.3 > q.2).map(|q| ErrorBar::new_vertical(q.0, q.2, q.1, q.3, c.stroke_width(1), 8)))?;
+            top.draw_series(
+                p.iter()
+                    .filter(|q| q.3 > q.2)
+                    .map(|q| ErrorBar::new_vertical(q.0, q.2, q.1, q.3, c.stroke_width(1), 8)),
+            )?;
             top.draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 3, c.filled())))?;
             bottom.draw_series(LineSeries::new(p.iter().map(|q| (q.0, q.4)), c.stroke_width(2)))?;
             bottom.draw_series(p.iter().map(|q| Circle::new((q.0, q.4), 3, c.filled())))?;
