@@ -22,24 +22,32 @@ pub struct SharedMap {
     setup: Arc<Vec<String>>,
 }
 
+/// Opens the data file for mapping (read-write only for write patterns) and checks that it covers
+/// `size`, so no access through the mapping can fall past its end. Returns the file and whether the
+/// plan writes.
+pub(super) fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs::File, bool)> {
+    let writes = plan.rw.has_writes();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(writes)
+        // Writes never go through a symbolic link planted in place of the data file.
+        .custom_flags(if writes { libc::O_NOFOLLOW } else { 0 })
+        .open(&data.path)
+        .context(|| format!("cannot open {}", data.path.display()))?;
+    let len = crate::os::file_len(&file).context(|| format!("cannot stat {}", data.path.display()))?;
+    if len < plan.size_bytes {
+        return Err(Error::Precondition(format!(
+            "{} holds {len} bytes, less than size = {}; remove it so iobench recreates it",
+            data.path.display(),
+            plan.size_bytes
+        )));
+    }
+    Ok((file, writes))
+}
+
 impl SharedMap {
     pub fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
-        let writes = plan.rw.has_writes();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(writes)
-            // Writes never go through a symbolic link planted in place of the data file.
-            .custom_flags(if writes { libc::O_NOFOLLOW } else { 0 })
-            .open(&data.path)
-            .context(|| format!("cannot open {}", data.path.display()))?;
-        let len = crate::os::file_len(&file).context(|| format!("cannot stat {}", data.path.display()))?;
-        if len < plan.size_bytes {
-            return Err(Error::Precondition(format!(
-                "{} holds {len} bytes, less than size = {}; remove it so iobench recreates it",
-                data.path.display(),
-                plan.size_bytes
-            )));
-        }
+        let (file, writes) = open_for_mapping(plan, data)?;
         let mut options = MmapOptions::new();
         options.len(plan.size_bytes as usize);
         // SAFETY: the file is iobench's own and was checked above to cover the whole mapping.

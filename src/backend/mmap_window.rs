@@ -18,8 +18,7 @@ use crate::os::sigbus;
 use crate::plan::{Durability, Plan};
 use crate::tuning::Tuning;
 use memmap2::{MmapOptions, MmapRaw};
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 
 /// The mapped part of the file.
 struct Window {
@@ -55,21 +54,7 @@ impl WindowedMmap {
         if !matches!(plan.rw, Rw::Read | Rw::Write | Rw::Randread | Rw::Randwrite | Rw::Rw | Rw::Randrw) {
             return Err(Error::invalid("window", "applies to read and write patterns only; remove it for this rw"));
         }
-        let writes = plan.rw.has_writes();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(writes)
-            .custom_flags(if writes { libc::O_NOFOLLOW } else { 0 })
-            .open(&data.path)
-            .context(|| format!("cannot open {}", data.path.display()))?;
-        let len = crate::os::file_len(&file).context(|| format!("cannot stat {}", data.path.display()))?;
-        if len < plan.size_bytes {
-            return Err(Error::Precondition(format!(
-                "{} holds {len} bytes, less than size = {}; remove it so iobench recreates it",
-                data.path.display(),
-                plan.size_bytes
-            )));
-        }
+        let (file, writes) = super::mmap::open_for_mapping(plan, data)?;
         Ok(WindowedMmap {
             file,
             size: plan.size_bytes,
