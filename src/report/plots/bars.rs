@@ -7,6 +7,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::report::cells::{Cell, Group, Metric};
+use crate::report::plots::HouseStyle;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -51,10 +52,7 @@ pub fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .y_desc("backend")
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&label)
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BOLD_GRID)
-            .light_line_style(LIGHT_GRID)
+            .house_style()
             .draw()?;
         let value_style = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
         for (i, c) in ranked.iter().enumerate() {

@@ -1,11 +1,10 @@
 //! Latency plots from the stored HdrHistograms (repeats merged exactly): the percentile
 //! spectrum, with the x axis in "nines" as HdrHistogram plots draw it, and the CDF.
 
-use super::{
-    BOLD_GRID, FONT, LIGHT_GRID, Plot, WIDTH, cell_colors, color_of, keyed_linear, log_range, svg, tick, with_legend,
-};
+use super::{FONT, Plot, WIDTH, cell_colors, color_of, keyed_linear, log_range, svg, tick, with_legend};
 use crate::error::Result;
 use crate::report::cells::{Cell, Group};
+use crate::report::plots::HouseStyle;
 use crate::stats::Hist;
 use plotters::prelude::*;
 
@@ -70,10 +69,7 @@ pub fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .y_desc("latency (µs, log scale)")
             .x_label_formatter(&nines)
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BOLD_GRID)
-            .light_line_style(LIGHT_GRID)
+            .house_style()
             .draw()?;
         for (label, points) in &lines {
             chart.draw_series(LineSeries::new(points.iter().copied(), color_of(&entries, label).stroke_width(2)))?;
@@ -107,10 +103,7 @@ pub fn cdf(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .y_desc("operations at or below (%)")
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BOLD_GRID)
-            .light_line_style(LIGHT_GRID)
+            .house_style()
             .draw()?;
         for (label, points) in &lines {
             chart.draw_series(LineSeries::new(points.iter().copied(), color_of(&entries, label).stroke_width(2)))?;

@@ -149,6 +149,17 @@ pub fn tick(v: f64) -> String {
 pub const BOLD_GRID: RGBColor = RGBColor(205, 205, 205);
 pub const LIGHT_GRID: RGBColor = RGBColor(242, 242, 242);
 
+/// The text sizes and grid colours every plot's mesh shares.
+pub trait HouseStyle {
+    fn house_style(&mut self) -> &mut Self;
+}
+
+impl<X: Ranged, Y: Ranged, DB: DrawingBackend> HouseStyle for plotters::chart::MeshStyle<'_, '_, X, Y, DB> {
+    fn house_style(&mut self) -> &mut Self {
+        self.label_style((FONT, 14)).axis_desc_style((FONT, 15)).bold_line_style(BOLD_GRID).light_line_style(LIGHT_GRID)
+    }
+}
+
 /// Range for a log axis covering `values`, padded a little and never empty.
 pub fn log_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);

@@ -1,11 +1,10 @@
 //! Time series of one workload: throughput and p99 per interval, one line per backend, from
 //! the run closest to each cell's median. A collapse mid-run (cache filling, writeback) shows here.
 
-use super::{
-    BOLD_GRID, FONT, LIGHT_GRID, Plot, Switch, WIDTH, cell_colors, color_of, log_range, svg, tick, with_legend,
-};
+use super::{FONT, Plot, Switch, WIDTH, cell_colors, color_of, log_range, svg, tick, with_legend};
 use crate::error::Result;
 use crate::report::cells::{Group, Metric};
+use crate::report::plots::HouseStyle;
 use crate::result::Measured;
 use plotters::prelude::*;
 
@@ -67,10 +66,7 @@ pub fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .x_desc("time since measurement start (s)")
             .y_desc(y_desc.as_str())
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BOLD_GRID)
-            .light_line_style(LIGHT_GRID)
+            .house_style()
             .draw()?;
         let mut bottom = ChartBuilder::on(&lower)
             .margin(12)
@@ -82,10 +78,7 @@ pub fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
             .x_desc("time since measurement start (s)")
             .y_desc("p99 latency (µs, log scale)")
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BOLD_GRID)
-            .light_line_style(LIGHT_GRID)
+            .house_style()
             .draw()?;
         for (label, p) in &lines {
             let c = color_of(&entries, label);

@@ -1,12 +1,10 @@
 //! Sweep plots: when cells differ only in block size, queue depth or threads, throughput and
 //! p99 against that parameter, one line per backend.
 
-use super::{
-    BOLD_GRID, FONT, LIGHT_GRID, PALETTE, Plot, WIDTH, backend_entries, color, keyed_log, log_range, svg, tick,
-    with_legend,
-};
+use super::{FONT, PALETTE, Plot, WIDTH, backend_entries, color, keyed_log, log_range, svg, tick, with_legend};
 use crate::error::Result;
 use crate::report::cells::{Cell, Group, Metric, describe, flat_key, format_value, plan_key, short_key};
+use crate::report::plots::HouseStyle;
 use plotters::prelude::*;
 use serde_json::Value;
 
@@ -189,10 +187,7 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
             .y_desc(metric.axis())
             .x_label_formatter(&xfmt)
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BOLD_GRID)
-            .light_line_style(LIGHT_GRID)
+            .house_style()
             .draw()?;
         let mut bottom = ChartBuilder::on(&lower)
             .margin(12)
@@ -205,10 +200,7 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
             .y_desc("p99 latency (µs, log scale)")
             .x_label_formatter(&xfmt)
             .y_label_formatter(&|v| tick(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BOLD_GRID)
-            .light_line_style(LIGHT_GRID)
+            .house_style()
             .draw()?;
         for (label, p) in &lines {
             let c = super::color_of(&backends, label);
