@@ -1,13 +1,17 @@
 //! `cargo bench`: criterion groups that compare the backends through the library's own run loop.
 //!
-//! One group per workload, one benchmark per backend. Each benchmark prepares its file once,
-//! outside the timed region, then `iter_custom` runs the loop for exactly the requested number of
-//! operations and returns the loop's own measured time. Sampling is flat, so the page-cache
-//! state does not depend on iteration counts. The latency histograms seen are written as an
-//! iobench results file to target/iobench-bench/results.json (`iobench report` reads it).
+//! The cells come from the shipped suite `workloads/cargo-bench.toml`, expanded and validated
+//! exactly as `iobench run cargo-bench` does: one criterion group per workload name, one
+//! benchmark per backend (and variant). Each benchmark prepares its file once, outside the timed
+//! region, then `iter_custom` runs the loop for exactly the requested number of operations and
+//! returns the loop's own measured time. Sampling is flat, so the page-cache state does not
+//! depend on iteration counts. The latency histograms seen are written as an iobench results
+//! file to target/iobench-bench/results.json, whose cells match those of `iobench run
+//! cargo-bench` (`iobench report` plots it; `iobench compare` checks the two agree).
 //!
 //! Environment: IOBENCH_BENCH_DIR (data directory, default target/iobench-bench/data),
-//! IOBENCH_BENCH_SIZE (file size, default 256m), IOBENCH_BENCH_BACKENDS (comma list, default all).
+//! IOBENCH_BENCH_SIZE (file size, default the suite's 256m), IOBENCH_BENCH_BACKENDS (comma
+//! list, default all).
 
 #[path = "common/cpu_time.rs"]
 mod cpu_time;
@@ -15,63 +19,24 @@ mod cpu_time;
 use criterion::measurement::{Measurement, WallTime};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use iobench::env::Environment;
-use iobench::plan::{Plan, PlanContext};
+use iobench::plan::{Durability, Plan};
 use iobench::result::{Measured, Results, RunResult, RunStatus};
 use iobench::run::{Limit, Prepared};
+use iobench::session::Session;
 use iobench::stats;
-use iobench::workload::{RawWorkload, cli_value};
+use iobench::workload::cli_value;
 use std::path::PathBuf;
 use std::time::Duration;
 
-struct Workload {
-    group: &'static str,
-    rw: &'static str,
-    bs: &'static str,
-    cache: &'static str,
-    /// (backend, iodepth, threads, durability)
-    cells: &'static [(&'static str, u32, u32, &'static str)],
-}
-
-const SYNC_READERS: &[(&str, u32, u32, &str)] =
-    &[("buffered", 1, 1, "none"), ("mmap", 1, 1, "none"), ("uring", 1, 1, "none"), ("tokio-pread", 1, 1, "none")];
-
-const WORKLOADS: &[Workload] = &[
-    Workload { group: "randread-4k-warm", rw: "randread", bs: "4k", cache: "warm", cells: SYNC_READERS },
-    Workload { group: "read-1m-warm", rw: "read", bs: "1m", cache: "warm", cells: SYNC_READERS },
-    Workload {
-        group: "randread-4k-direct-qd1",
-        rw: "randread",
-        bs: "4k",
-        cache: "as-is",
-        cells: &[("direct", 1, 1, "none"), ("uring-direct", 1, 1, "none")],
-    },
-    Workload {
-        group: "randread-4k-direct-qd32",
-        rw: "randread",
-        bs: "4k",
-        cache: "as-is",
-        cells: &[("direct", 1, 32, "none"), ("uring-direct", 32, 1, "none")],
-    },
-    Workload {
-        group: "randwrite-4k",
-        rw: "randwrite",
-        bs: "4k",
-        cache: "warm",
-        cells: &[
-            ("buffered", 1, 1, "none"),
-            ("buffered", 1, 1, "fdatasync:64"),
-            ("mmap", 1, 1, "none"),
-            ("mmap", 1, 1, "msync-async:64"),
-            ("uring", 8, 1, "none"),
-        ],
-    },
-    Workload { group: "null", rw: "randread", bs: "4k", cache: "as-is", cells: &[("null", 1, 1, "none")] },
-];
+/// The shipped suite whose cells `cargo bench` measures.
+const SUITE: &str = "cargo-bench";
 
 /// What `cargo bench` was asked for: data directory, file size, backends, and criterion's filter.
 struct Settings {
+    /// target/iobench-bench: where the results file goes.
+    out: PathBuf,
     dir: PathBuf,
-    size: String,
+    size: Option<String>,
     backends: Option<Vec<String>>,
     filter: Option<String>,
 }
@@ -83,8 +48,9 @@ impl Settings {
         // filtered-out benchmarks are never prepared.
         let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
         Settings {
+            out: target.clone(),
             dir: std::env::var_os("IOBENCH_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| target.join("data")),
-            size: std::env::var("IOBENCH_BENCH_SIZE").unwrap_or_else(|_| "256m".into()),
+            size: std::env::var("IOBENCH_BENCH_SIZE").ok().filter(|s| !s.is_empty()),
             backends: std::env::var("IOBENCH_BENCH_BACKENDS")
                 .ok()
                 .map(|s| s.split(',').map(|b| b.trim().to_string()).collect()),
@@ -92,24 +58,22 @@ impl Settings {
         }
     }
 
-    fn plan(&self, w: &Workload, cell: (&str, u32, u32, &str), id: &str) -> Plan {
-        let (backend, iodepth, threads, durability) = cell;
-        let raw = RawWorkload {
-            name: Some(w.group.to_string()),
-            backend: Some(backend.into()),
-            rw: Some(w.rw.into()),
-            bs: Some(cli_value(w.bs)),
-            size: Some(cli_value(&self.size)),
-            iodepth: Some(iodepth as i64),
-            threads: Some(threads as i64),
-            durability: (durability != "none").then(|| durability.to_string()),
-            cache: Some(w.cache.into()),
-            dir: Some(self.dir.to_string_lossy().into_owned()),
-            ..Default::default()
+    /// The suite's cells in run order, validated as `iobench run` validates them.
+    fn plans(&self) -> Vec<Plan> {
+        let suite = match iobench::suites::shipped(SUITE) {
+            Some(Ok(suite)) => suite,
+            Some(Err(e)) => panic!("{e}"),
+            None => panic!("the shipped suite {SUITE} is missing from src/suites.rs"),
         };
-        match Plan::from_raw(&raw, PlanContext { mixed_backends: true, ..Default::default() }) {
-            Ok((p, _)) => p,
-            Err(e) => panic!("bench {id} has an invalid workload: {e}"),
+        let mut overrides = toml::Table::new();
+        overrides.insert("dir".into(), toml::Value::String(self.dir.to_string_lossy().into_owned()));
+        if let Some(size) = &self.size {
+            overrides.insert("size".into(), cli_value(size));
+        }
+        let session = Session { suite, overrides, output: None, safety: Default::default() };
+        match session.plans() {
+            Ok(plans) => plans.into_iter().map(|(p, _)| p).collect(),
+            Err(e) => panic!("workloads/{SUITE}.toml with IOBENCH_BENCH_* applied: {e}"),
         }
     }
 
@@ -117,6 +81,21 @@ impl Settings {
         self.filter.as_ref().is_none_or(|f| id.contains(f.as_str()))
             && self.backends.as_ref().is_none_or(|list| list.iter().any(|b| b == backend))
     }
+}
+
+/// The benchmark's name within its group: the backend, then what sets the cell apart.
+fn label(plan: &Plan) -> String {
+    let mut label = plan.backend.to_string();
+    if plan.iodepth > 1 {
+        label.push_str(&format!("-qd{}", plan.iodepth));
+    }
+    if plan.threads > 1 {
+        label.push_str(&format!("-{}threads", plan.threads));
+    }
+    if plan.durability != Durability::None {
+        label.push_str(&format!("-{}", plan.durability));
+    }
+    label
 }
 
 /// Figures gathered over every call of one benchmark, for the results file.
@@ -148,7 +127,9 @@ impl Collected {
         }
     }
 
-    fn into_result(self, id: String) -> RunResult {
+    /// The run as a results entry. `name` is the workload name: the plan's own for the
+    /// wall-time groups, so cells match those of `iobench run cargo-bench`.
+    fn into_result(self, name: &str) -> RunResult {
         let measured = self.measured.map(|mut m| {
             let secs = m.runtime_ns.max(1) as f64 / 1e9;
             m.iops = m.ops as f64 / secs;
@@ -160,7 +141,7 @@ impl Collected {
             m
         });
         let mut plan = self.plan;
-        plan.name = id;
+        plan.name = name.to_string();
         RunResult {
             backend: plan.backend.to_string(),
             workload: plan,
@@ -172,43 +153,33 @@ impl Collected {
     }
 }
 
-/// Registers one benchmark per backend of `w` in `group`; `value` turns a measured run into the
-/// value criterion records (wall time or CPU time).
-fn bench_workload<M: Measurement>(
+/// Registers one benchmark per plan in `group` (named `group_name`); `value` turns a measured
+/// run into the value criterion records (wall time or CPU time).
+fn bench_plans<M: Measurement>(
     settings: &Settings,
     group: &mut BenchmarkGroup<'_, M>,
-    w: &Workload,
-    suffix: &str,
+    group_name: &str,
+    plans: &[&Plan],
     value: fn(&Measured) -> M::Value,
     out: &mut Vec<RunResult>,
 ) {
-    for &cell in w.cells {
-        let (backend, iodepth, threads, durability) = cell;
-        let mut label = backend.to_string();
-        if iodepth > 1 {
-            label.push_str(&format!("-qd{iodepth}"));
-        }
-        if threads > 1 {
-            label.push_str(&format!("-{threads}threads"));
-        }
-        if durability != "none" {
-            label.push_str(&format!("-{durability}"));
-        }
-        let id = format!("{}{suffix}/{label}", w.group);
-        if !settings.wanted(&id, backend) {
+    for &plan in plans {
+        let label = label(plan);
+        let id = format!("{group_name}/{label}");
+        if !settings.wanted(&id, &plan.backend.to_string()) {
             continue;
         }
-        let plan = settings.plan(w, cell, &id);
-        let mut prepared = match Prepared::new(&plan) {
+        let mut prepared = match Prepared::new(plan) {
             Ok(p) => p,
             Err(e) => {
                 println!("{id}: skipped: {e}");
                 continue;
             }
         };
+        // As in one long `iobench run`, written pages stay dirty from call to call.
+        prepared.sync_at_end = false;
         let mut collected = Collected { plan: plan.clone(), measured: None, hist: stats::new_hist() };
-        let bs = plan.bs_bytes;
-        group.throughput(Throughput::Bytes(bs));
+        group.throughput(Throughput::Bytes(plan.bs_bytes));
         group.bench_function(label.as_str(), |b| {
             b.iter_custom(|iters| {
                 // Every worker runs its share; criterion divides by `iters`.
@@ -219,7 +190,7 @@ fn bench_workload<M: Measurement>(
                 v
             })
         });
-        out.push(collected.into_result(format!("{id} (cargo bench)")));
+        out.push(collected.into_result(group_name));
     }
 }
 
@@ -234,38 +205,38 @@ fn configure<M: Measurement>(group: &mut BenchmarkGroup<'_, M>) {
 fn main() {
     let settings = Settings::from_env();
     let _ = std::fs::create_dir_all(&settings.dir);
-    let mut results = Results::new("cargo-bench", Environment::capture(&settings.dir));
+    let plans = settings.plans();
+    let mut results = Results::new(SUITE, Environment::capture(&settings.dir));
+
+    // Workload names in suite order; a name may span several [[workload]] tables.
+    let mut names: Vec<&str> = Vec::new();
+    for p in &plans {
+        if !names.contains(&p.name.as_str()) {
+            names.push(&p.name);
+        }
+    }
+    let of = |name: &str| -> Vec<&Plan> { plans.iter().filter(|p| p.name == name).collect() };
 
     let mut c = Criterion::default().configure_from_args();
-    for w in WORKLOADS {
-        let mut group = c.benchmark_group(w.group);
+    for name in &names {
+        let mut group = c.benchmark_group(*name);
         configure(&mut group);
-        bench_workload::<WallTime>(
-            &settings,
-            &mut group,
-            w,
-            "",
-            |m| Duration::from_nanos(m.runtime_ns),
-            &mut results.runs,
-        );
+        let value = |m: &Measured| Duration::from_nanos(m.runtime_ns);
+        bench_plans::<WallTime>(&settings, &mut group, name, &of(name), value, &mut results.runs);
         group.finish();
     }
 
     // CPU time per operation: what each backend costs the machine, not just how long it takes.
+    // Its results get their own workload name, so they are not taken for repeats of the above.
+    let cpu_name = format!("{}-cpu", names[0]);
     let mut cpu = Criterion::default().with_measurement(cpu_time::CpuTime).configure_from_args();
-    let mut group = cpu.benchmark_group("randread-4k-warm-cpu");
+    let mut group = cpu.benchmark_group(cpu_name.as_str());
     configure(&mut group);
-    bench_workload(
-        &settings,
-        &mut group,
-        &WORKLOADS[0],
-        "-cpu",
-        |m| ((m.cpu.user_s + m.cpu.sys_s) * 1e9) as u64,
-        &mut results.runs,
-    );
+    let value = |m: &Measured| ((m.cpu.user_s + m.cpu.sys_s) * 1e9) as u64;
+    bench_plans(&settings, &mut group, &cpu_name, &of(names[0]), value, &mut results.runs);
     group.finish();
 
-    let path = settings.dir.parent().unwrap_or(&settings.dir).join("results.json");
+    let path = settings.out.join("results.json");
     if !results.runs.is_empty() {
         match results.write_atomic(&path) {
             Ok(()) => println!("iobench results: {}", path.display()),

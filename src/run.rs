@@ -113,10 +113,18 @@ pub struct Prepared<'p> {
     /// still writing into pool buffers.
     backends: Vec<Box<dyn Backend>>,
     pools: Vec<BufferPool>,
+    /// Each worker's operations. They carry on from one `run` to the next, so many short runs
+    /// (criterion's samples) touch the file as one long run does, not its first blocks again.
+    streams: Vec<OpStream>,
     resident: f64,
     /// Block pattern, record file or log: what the article's patterns check (see `kinds`).
     file_kind: crate::kinds::FileKind,
     pub series_interval: Duration,
+    /// Whether a write run ends with a timed sync of the file (`final_sync_ns`). Benches that
+    /// call `run` many times turn it off: a sync between calls cleans every page, so the next
+    /// call's first write to each page faults again and the cost per operation would depend on
+    /// how many operations criterion asked for (mmap random writes measured 8x slower that way).
+    pub sync_at_end: bool,
     /// THP mode / readahead changed for this plan, restored when dropped.
     _system: crate::tuning::SystemGuard,
 }
@@ -136,14 +144,17 @@ impl<'p> Prepared<'p> {
         for (b, pool) in backends.iter_mut().zip(pools.iter_mut()) {
             b.register(pool)?;
         }
+        let streams = (0..plan.threads).map(|i| OpStream::new(plan, i, plan.threads)).collect();
         Ok(Prepared {
             plan,
             data,
             backends,
             pools,
+            streams,
             resident,
             file_kind,
             series_interval: DEFAULT_SERIES_INTERVAL,
+            sync_at_end: true,
             _system: system,
         })
     }
@@ -162,12 +173,12 @@ impl<'p> Prepared<'p> {
                 .backends
                 .iter_mut()
                 .zip(self.pools.iter_mut())
-                .enumerate()
-                .map(|(i, (b, pool))| {
+                .zip(self.streams.iter_mut())
+                .map(|((b, pool), stream)| {
                     let (barrier, failed) = (&barrier, &failed);
                     scope.spawn(move || {
                         let file = (data, file_kind);
-                        let r = worker(plan, limit, i as u32, b.as_mut(), pool, file, barrier, failed, interval_ns);
+                        let r = worker(plan, limit, stream, b.as_mut(), pool, file, barrier, failed, interval_ns);
                         if r.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }
@@ -195,7 +206,7 @@ impl<'p> Prepared<'p> {
         if STOP.load(Ordering::Relaxed) {
             return Err(Error::Precondition("interrupted".into()));
         }
-        let final_sync_ns = if plan.rw.has_writes() {
+        let final_sync_ns = if plan.rw.has_writes() && self.sync_at_end {
             let t = Instant::now();
             self.backends[0].flush()?;
             Some(t.elapsed().as_nanos() as u64)
@@ -287,7 +298,7 @@ fn assemble(
 fn worker(
     plan: &Plan,
     limit: Limit,
-    index: u32,
+    stream: &mut OpStream,
     backend: &mut dyn Backend,
     pool: &mut BufferPool,
     (data, file_kind): (&DataFile, &crate::kinds::FileKind),
@@ -298,7 +309,6 @@ fn worker(
     let depth = plan.iodepth as usize;
     let sync_slot = depth as u32;
     let bs = plan.bs_bytes as usize;
-    let mut stream = OpStream::new(plan, index, plan.threads);
     let template = WriteTemplate::new(plan.seed);
     let mut free: Vec<u32> = (0..depth as u32).rev().collect();
     let mut ops = vec![Op { kind: OpKind::Read, offset: 0, len: bs as u32, slot: 0 }; depth + 1];

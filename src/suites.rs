@@ -17,6 +17,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("article", include_str!("../workloads/article.toml")),
     ("records", include_str!("../workloads/records.toml")),
     ("scan", include_str!("../workloads/scan.toml")),
+    ("cargo-bench", include_str!("../workloads/cargo-bench.toml")),
 ];
 
 /// The suite a bare `iobench run` runs.

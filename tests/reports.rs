@@ -69,6 +69,69 @@ fn noise_from_the_scatter_of_cells_ignores_a_minority() {
     assert!(calm < 0.15 && with_regressions < 0.15, "{calm} {with_regressions}");
 }
 
+/// One cell's results whose runs measured `values` (IOPS; bandwidth follows).
+fn cell_with(template: &Results, values: &[f64]) -> Results {
+    let run = template.runs.iter().find(|r| r.measured.is_some()).unwrap();
+    let mut doc = template.clone();
+    doc.runs = values
+        .iter()
+        .map(|v| {
+            let mut r = run.clone();
+            let m = r.measured.as_mut().unwrap();
+            m.iops = *v;
+            m.bw_bytes_per_s = *v * r.workload.bs_bytes as f64;
+            m.series.points.clear();
+            r
+        })
+        .collect();
+    doc
+}
+
+/// Two or three repeats drawn from one distribution often agree closely by chance, so their
+/// min..max range is no noise band (that rule called 23% of such cells changed with two
+/// repeats). Compare must call nearly all of them within noise, and still see a real halving
+/// once there are enough repeats to know the spread.
+#[test]
+fn repeats_of_unchanged_code_are_within_noise_and_a_halving_is_not() {
+    use iobench::report::compare::{Options, Verdict, compare};
+    let template = Results::read(&fixture()).unwrap();
+    // xorshift64 and Box-Muller: reproducible log-normal draws with σ = 10%.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut draw = |n: usize, median: f64| -> Vec<f64> {
+        (0..n)
+            .map(|_| {
+                let z = (-2.0 * uniform().max(1e-12).ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
+                median * (0.1 * z).exp()
+            })
+            .collect()
+    };
+    let trials = 500;
+    let verdicts = |n: usize, change: f64, draw: &mut dyn FnMut(usize, f64) -> Vec<f64>| -> Vec<Verdict> {
+        (0..trials)
+            .map(|_| {
+                let base = cell_with(&template, &draw(n, 1e5));
+                let new = cell_with(&template, &draw(n, 1e5 * change));
+                let c = compare(&base, &new, Options::default());
+                assert_eq!(c.rows.len(), 1);
+                c.rows[0].verdict
+            })
+            .collect()
+    };
+    for n in [2, 3] {
+        let alarms = verdicts(n, 1.0, &mut draw).iter().filter(|v| **v != Verdict::WithinNoise).count();
+        // Expected about 1% (a 99% band).
+        assert!(alarms * 100 <= trials * 3, "{n} repeats: {alarms} of {trials} unchanged cells called changed");
+    }
+    let seen = verdicts(4, 0.5, &mut draw).iter().filter(|v| **v == Verdict::Slower).count();
+    assert!(seen * 100 >= trials * 97, "a halving seen in only {seen} of {trials} trials");
+}
+
 #[test]
 fn every_shipped_suite_loads_and_validates() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
@@ -88,6 +151,7 @@ fn every_shipped_suite_loads_and_validates() {
         assert!(!plans.is_empty(), "{name}");
     }
     let quick = iobench::suites::shipped("quick").unwrap().unwrap();
+    assert!(quick.repeat >= 2, "quick gives every cell a spread, so `iobench compare` can tell noise from change");
     let s = Session { suite: quick, overrides: toml::Table::new(), output: None, safety: Default::default() };
     let plans = s.plans().unwrap();
     let backends: std::collections::BTreeSet<String> = plans.iter().map(|(p, _)| p.backend.to_string()).collect();

@@ -38,6 +38,19 @@ impl Spread {
     pub fn rel_range(&self) -> f64 {
         if self.median > 0.0 { (self.max - self.min) / self.median } else { 0.0 }
     }
+
+    /// The standard deviation of one run's figure, relative (on a log scale), estimated from
+    /// the repeats: range ÷ d2(n) for up to five (d2: the expected range of n normal draws, in
+    /// σ), 1.4826 × MAD ÷ median beyond. `None` without repeats.
+    pub fn rel_sigma(&self) -> Option<f64> {
+        // Hartley's d2 for n = 2..=5.
+        const D2: [f64; 4] = [1.128, 1.693, 2.059, 2.326];
+        match self.n {
+            0 | 1 => None,
+            n if n <= 5 => Some(if self.min > 0.0 { (self.max / self.min).ln() / D2[n - 2] } else { 0.0 }),
+            _ => Some(if self.median > 0.0 { 1.4826 * self.mad / self.median } else { 0.0 }),
+        }
+    }
 }
 
 pub fn median(values: &[f64]) -> f64 {
