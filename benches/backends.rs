@@ -154,14 +154,15 @@ impl Collected {
 }
 
 /// Registers one benchmark per plan in `group` (named `group_name`); `value` turns a measured
-/// run into the value criterion records (wall time or CPU time).
+/// run into the value criterion records (wall time or CPU time). Each finished benchmark is
+/// added to `out`, which is rewritten at once, so an interrupted `cargo bench` keeps it.
 fn bench_plans<M: Measurement>(
     settings: &Settings,
     group: &mut BenchmarkGroup<'_, M>,
     group_name: &str,
     plans: &[&Plan],
     value: fn(&Measured) -> M::Value,
-    out: &mut Vec<RunResult>,
+    out: &mut Results,
 ) {
     for &plan in plans {
         let label = label(plan);
@@ -190,7 +191,18 @@ fn bench_plans<M: Measurement>(
                 v
             })
         });
-        out.push(collected.into_result(group_name));
+        // Written pages go to disk now, outside any measurement, so the next benchmark does
+        // not start with this one's writeback still to come.
+        if plan.rw.has_writes()
+            && let Err(e) = prepared.sync()
+        {
+            println!("{id}: final sync failed: {e}");
+        }
+        out.runs.push(collected.into_result(group_name));
+        let path = settings.out.join("results.json");
+        if let Err(e) = out.write_atomic(&path) {
+            eprintln!("could not write {}: {e}", path.display());
+        }
     }
 }
 
@@ -222,7 +234,7 @@ fn main() {
         let mut group = c.benchmark_group(*name);
         configure(&mut group);
         let value = |m: &Measured| Duration::from_nanos(m.runtime_ns);
-        bench_plans::<WallTime>(&settings, &mut group, name, &of(name), value, &mut results.runs);
+        bench_plans::<WallTime>(&settings, &mut group, name, &of(name), value, &mut results);
         group.finish();
     }
 
@@ -233,15 +245,11 @@ fn main() {
     let mut group = cpu.benchmark_group(cpu_name.as_str());
     configure(&mut group);
     let value = |m: &Measured| ((m.cpu.user_s + m.cpu.sys_s) * 1e9) as u64;
-    bench_plans(&settings, &mut group, &cpu_name, &of(names[0]), value, &mut results.runs);
+    bench_plans(&settings, &mut group, &cpu_name, &of(names[0]), value, &mut results);
     group.finish();
 
-    let path = settings.out.join("results.json");
     if !results.runs.is_empty() {
-        match results.write_atomic(&path) {
-            Ok(()) => println!("iobench results: {}", path.display()),
-            Err(e) => eprintln!("could not write {}: {e}", path.display()),
-        }
+        println!("iobench results: {}", settings.out.join("results.json").display());
     }
     c.final_summary();
 }

@@ -206,19 +206,21 @@ impl<'p> Prepared<'p> {
         if STOP.load(Ordering::Relaxed) {
             return Err(Error::Precondition("interrupted".into()));
         }
-        let final_sync_ns = if plan.rw.has_writes() && self.sync_at_end {
-            let t = Instant::now();
-            self.backends[0].flush()?;
-            Some(t.elapsed().as_nanos() as u64)
-        } else {
-            None
-        };
+        let final_sync_ns = if plan.rw.has_writes() && self.sync_at_end { Some(self.sync()?) } else { None };
         let mut measured = assemble(&workers, usage, self.resident, final_sync_ns, interval_ns);
         measured.backend_setup = self.backends[0].setup();
         measured.evidence = evidence;
         let completed = workers.iter().map(|w| w.completed).sum();
         measured.pattern = self.file_kind.after_run(plan, &self.data, completed, &measured)?;
         Ok(measured)
+    }
+
+    /// Makes everything written so far durable (fsync, or msync for mappings) and returns how
+    /// long that took, in ns. `run` does it at the end unless `sync_at_end` is off.
+    pub fn sync(&mut self) -> Result<u64> {
+        let t = Instant::now();
+        self.backends[0].flush()?;
+        Ok(t.elapsed().as_nanos() as u64)
     }
 
     /// Setup the loop applied itself, for the evidence: fadvise hints and I/O buffer backing.
