@@ -297,6 +297,28 @@ fn compare_verdicts_and_exit_codes() {
     let regressions: Vec<String> = stdout(&o).lines().filter(|l| l.contains("REGRESSION)")).map(String::from).collect();
     assert!(!regressions.is_empty() && regressions.iter().all(|l| l.contains(" direct ")), "{regressions:#?}");
 
+    // One cell beyond its band among 15 is what chance gives at 99% per cell; two are not.
+    let faster_cells = |backends: &[&str], name: &str| {
+        let mut r = base.clone();
+        for run in r.runs.iter_mut().filter(|r| r.workload.name == "randread-4k-warm") {
+            if backends.contains(&run.backend.as_str()) {
+                let m = run.measured.as_mut().unwrap();
+                m.iops *= 5.0;
+                m.bw_bytes_per_s *= 5.0;
+            }
+        }
+        let path = dir.path().join(name);
+        r.write_atomic(&path).unwrap();
+        let o = iobench(&["compare", fx, path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        stdout(&o)
+    };
+    // (null and buffered are the fixture's cells whose repeats agree best: bands of ±43% and ±72%.)
+    let one = faster_cells(&["null"], "one-faster.json");
+    assert!(one.contains("Overall: within noise: 1 of 15 cells beyond a 99% band is what chance alone gives"), "{one}");
+    let two = faster_cells(&["null", "buffered"], "two-faster.json");
+    assert!(two.contains("Overall: 2 faster, 0 slower beyond noise"), "{two}");
+
     // One run per side: the default band is used, and the output says so.
     let mut single = base.clone();
     let mut seen = std::collections::HashSet::new();

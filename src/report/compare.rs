@@ -343,6 +343,21 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
     out
 }
 
+/// How many of `cells` unchanged cells may land beyond their 99% bands by chance: the 95th
+/// percentile of a Poisson count with mean 1% of the cells (0 for up to 5 cells, 1 up to 35,
+/// 2 up to 81).
+pub fn chance_calls(cells: usize) -> usize {
+    let mean = 0.01 * cells as f64;
+    let (mut k, mut term) = (0usize, (-mean).exp());
+    let mut total = term;
+    while total < 0.95 {
+        k += 1;
+        term *= mean / k as f64;
+        total += term;
+    }
+    k
+}
+
 /// One line: counts, and the overall verdict.
 pub fn summary(c: &Comparison) -> String {
     let (faster, slower, same) = (c.count(Verdict::Faster), c.count(Verdict::Slower), c.count(Verdict::WithinNoise));
@@ -356,6 +371,14 @@ pub fn summary(c: &Comparison) -> String {
         )
     } else if faster == 0 && slower == 0 {
         "within noise".to_string()
+    } else if faster + slower <= chance_calls(c.rows.len()) {
+        format!(
+            "within noise: {} of {} cells beyond a 99% band is what chance alone gives (up to {} at this many \
+             cells, in 19 of 20 comparisons of unchanged code); rerun to see whether it stays",
+            faster + slower,
+            c.rows.len(),
+            chance_calls(c.rows.len())
+        )
     } else {
         format!(
             "{faster} faster, {slower} slower beyond noise; no regression above {:.0}%",
