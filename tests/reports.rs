@@ -246,6 +246,25 @@ fn warnings_say_what_to_do() {
     assert!(has("cache = cold was requested but 40.0%"), "{all:#?}");
     assert!(has("repeats span") && has("raise repeat"), "{all:#?}");
     assert!(has("harness's own cost"), "null's p50 is compared with warm page-cache hits: {all:#?}");
+
+    // Every cell noisy: one warning names how many and the widest, not one line per cell.
+    let mut noisy = Results::read(&fixture()).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for r in noisy.runs.iter_mut() {
+        // The second run of each cell becomes twice as fast as the first.
+        if !seen.insert(cells::cell_key(&r.workload))
+            && let Some(m) = r.measured.as_mut()
+        {
+            m.iops *= 2.0;
+            m.bw_bytes_per_s *= 2.0;
+        }
+    }
+    let report = Report::build(&[noisy]).unwrap();
+    let all: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
+    let many: Vec<&String> = all.iter().filter(|w| w.contains("cells have repeats spanning over 10%")).collect();
+    assert_eq!(many.len(), 1, "{all:#?}");
+    assert!(many[0].contains("widest: ") && many[0].contains("raise repeat"), "{}", many[0]);
+    assert!(!all.iter().any(|w| w.contains("repeats span ")), "no per-cell lines as well: {all:#?}");
 }
 
 /// Writes `results` with every throughput figure multiplied by `factor`.

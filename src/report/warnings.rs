@@ -8,17 +8,51 @@ use std::fmt;
 
 /// Repeats spanning more than this share of their median make a ranking doubtful.
 pub const MAX_SPREAD: f64 = 0.10;
+/// More cells than this with a wide spread are told as one warning (the rankings show each).
+pub const MAX_SPREAD_LISTED: usize = 4;
 /// The harness's own cost per operation (null backend's p50) above this share of an op's p50.
 pub const MAX_OVERHEAD: f64 = 0.05;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Warning {
-    ColdButResident { workload: String, backend: String, pct: f64 },
-    WarmButEvicted { workload: String, backend: String, pct: f64 },
-    Spread { workload: String, backend: String, pct: f64, runs: usize },
-    Skipped { backend: String, reason: String, cells: usize },
-    Failed { workload: String, backend: String, reason: String },
-    Overhead { workload: String, backend: String, null_p50_ns: f64, p50_ns: f64 },
+    ColdButResident {
+        workload: String,
+        backend: String,
+        pct: f64,
+    },
+    WarmButEvicted {
+        workload: String,
+        backend: String,
+        pct: f64,
+    },
+    Spread {
+        workload: String,
+        backend: String,
+        pct: f64,
+        runs: usize,
+    },
+    /// Many cells with a wide spread: how many of how many, and the widest.
+    SpreadMany {
+        cells: usize,
+        of: usize,
+        widest: Box<Warning>,
+    },
+    Skipped {
+        backend: String,
+        reason: String,
+        cells: usize,
+    },
+    Failed {
+        workload: String,
+        backend: String,
+        reason: String,
+    },
+    Overhead {
+        workload: String,
+        backend: String,
+        null_p50_ns: f64,
+        p50_ns: f64,
+    },
     SingleRuns,
 }
 
@@ -40,6 +74,15 @@ impl fmt::Display for Warning {
                 "{workload} on {backend}: its {runs} repeats span {pct:.0}% of their median (over 10%); \
                  the machine was noisy: close other work, raise runtime, or raise repeat"
             ),
+            Warning::SpreadMany { cells, of, widest } => {
+                let Warning::Spread { workload, backend, pct, .. } = widest.as_ref() else { return Ok(()) };
+                write!(
+                    f,
+                    "{cells} of {of} cells have repeats spanning over 10% of their median (widest: {workload} on \
+                     {backend}, {pct:.0}%; the rankings show each cell's spread); the machine was noisy: close other \
+                     work, raise runtime, or raise repeat"
+                )
+            }
             Warning::Skipped { backend, reason, cells } => {
                 write!(f, "{backend} was skipped in {cells} run{}: {reason}", if *cells == 1 { "" } else { "s" })
             }
@@ -115,10 +158,26 @@ pub fn collect(groups: &[Group<'_>]) -> Vec<Warning> {
         out.push(Warning::Skipped { backend, reason, cells });
     }
     let measured: Vec<&Cell> = groups.iter().flat_map(|g| g.cells.iter()).filter(|c| c.is_measured()).collect();
+    collapse_spreads(&mut out, measured.len());
     if !measured.is_empty() && measured.iter().all(|c| c.ok.len() == 1) {
         out.push(Warning::SingleRuns);
     }
     out
+}
+
+/// Replaces more than `MAX_SPREAD_LISTED` spread warnings by one, where the first of them was.
+fn collapse_spreads(out: &mut Vec<Warning>, measured: usize) {
+    let spread = |w: &Warning| matches!(w, Warning::Spread { .. });
+    let count = out.iter().filter(|w| spread(w)).count();
+    if count <= MAX_SPREAD_LISTED {
+        return;
+    }
+    let pct = |w: &Warning| if let Warning::Spread { pct, .. } = w { *pct } else { 0.0 };
+    let Some(at) = out.iter().position(spread) else { return };
+    let widest = out.iter().filter(|w| spread(w)).max_by(|a, b| pct(a).total_cmp(&pct(b))).cloned();
+    let Some(widest) = widest else { return };
+    out.retain(|w| !spread(w));
+    out.insert(at.min(out.len()), Warning::SpreadMany { cells: count, of: measured, widest: Box::new(widest) });
 }
 
 fn cache_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
