@@ -5,7 +5,7 @@
 //! benchmark per backend (and variant). Each benchmark prepares its file once, outside the timed
 //! region, then `iter_custom` runs the loop for exactly the requested number of operations and
 //! returns the loop's own measured time. Sampling is flat, so the page-cache state does not
-//! depend on iteration counts. The latency histograms seen are written as an iobench results
+//! depend on iteration counts; the suite's `ramp_time` is criterion's warm-up. The latency histograms seen are written as an iobench results
 //! file to target/iobench-bench/results.json, whose cells match those of `iobench run
 //! cargo-bench` (`iobench report` plots it; `iobench compare` checks the two agree).
 //!
@@ -19,6 +19,7 @@ mod cpu_time;
 use criterion::measurement::{Measurement, WallTime};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use iobench::env::Environment;
+use iobench::evidence::Evidence;
 use iobench::plan::{Durability, Plan};
 use iobench::result::{Measured, Results, RunResult, RunStatus};
 use iobench::run::{Limit, Prepared};
@@ -98,46 +99,56 @@ fn label(plan: &Plan) -> String {
     label
 }
 
-/// Figures gathered over every call of one benchmark, for the results file.
+/// criterion's samples per benchmark (flat sampling: one `iter_custom` call each).
+const SAMPLES: usize = 20;
+
+/// What the calls of one benchmark measured, for the results file.
 struct Collected {
     plan: Plan,
-    measured: Option<Measured>,
-    hist: stats::Hist,
+    /// Every call, criterion's warm-up first; the results hold only the last `SAMPLES`, as
+    /// the suite's ramp keeps `iobench run`'s warm-up out of its figures.
+    calls: Vec<Measured>,
+    /// From one further run after criterion's samples (see `bench_plans`).
+    evidence: Option<Evidence>,
 }
 
 impl Collected {
-    fn add(&mut self, m: Measured) {
-        if let Ok(h) = stats::decode(&m.latency_histogram) {
-            stats::merge(&mut self.hist, &h);
-        }
-        match &mut self.measured {
-            None => self.measured = Some(m),
-            Some(total) => {
-                total.ops += m.ops;
-                total.read_ops += m.read_ops;
-                total.write_ops += m.write_ops;
-                total.bytes += m.bytes;
-                total.runtime_ns += m.runtime_ns;
-                total.cpu.user_s += m.cpu.user_s;
-                total.cpu.sys_s += m.cpu.sys_s;
-                total.faults.minor += m.faults.minor;
-                total.faults.major += m.faults.major;
-                total.ctx_switches += m.ctx_switches;
+    /// The samples' figures added up, with their histograms merged.
+    fn samples_total(&mut self) -> Option<(Measured, stats::Hist)> {
+        let warm_up = self.calls.len().saturating_sub(SAMPLES);
+        let mut samples = self.calls.drain(..).skip(warm_up);
+        let mut total = samples.next()?;
+        let mut hist = stats::decode(&total.latency_histogram).unwrap_or_else(|_| stats::new_hist());
+        for m in samples {
+            if let Ok(h) = stats::decode(&m.latency_histogram) {
+                stats::merge(&mut hist, &h);
             }
+            total.ops += m.ops;
+            total.read_ops += m.read_ops;
+            total.write_ops += m.write_ops;
+            total.bytes += m.bytes;
+            total.runtime_ns += m.runtime_ns;
+            total.cpu.user_s += m.cpu.user_s;
+            total.cpu.sys_s += m.cpu.sys_s;
+            total.faults.minor += m.faults.minor;
+            total.faults.major += m.faults.major;
+            total.ctx_switches += m.ctx_switches;
         }
+        Some((total, hist))
     }
 
     /// The run as a results entry. `name` is the workload name: the plan's own for the
     /// wall-time groups, so cells match those of `iobench run cargo-bench`.
-    fn into_result(self, name: &str) -> RunResult {
-        let measured = self.measured.map(|mut m| {
+    fn into_result(mut self, name: &str) -> RunResult {
+        let measured = self.samples_total().map(|(mut m, hist)| {
             let secs = m.runtime_ns.max(1) as f64 / 1e9;
             m.iops = m.ops as f64 / secs;
             m.bw_bytes_per_s = m.bytes as f64 / secs;
-            m.latency_ns = stats::summarize(&self.hist);
-            m.latency_histogram = stats::encode(&self.hist);
+            m.latency_ns = stats::summarize(&hist);
+            m.latency_histogram = stats::encode(&hist);
             m.per_thread.clear();
             m.series.points.clear();
+            m.evidence = self.evidence.unwrap_or_default();
             m
         });
         let mut plan = self.plan;
@@ -170,7 +181,9 @@ fn bench_plans<M: Measurement>(
         if !settings.wanted(&id, &plan.backend.to_string()) {
             continue;
         }
-        let mut prepared = match Prepared::new(plan) {
+        // criterion's warm-up is the suite's ramp: every call measures from its first operation.
+        let unramped = Plan { ramp_ns: 0, ..plan.clone() };
+        let mut prepared = match Prepared::new(&unramped) {
             Ok(p) => p,
             Err(e) => {
                 println!("{id}: skipped: {e}");
@@ -179,18 +192,29 @@ fn bench_plans<M: Measurement>(
         };
         // As in one long `iobench run`, written pages stay dirty from call to call.
         prepared.sync_at_end = false;
-        let mut collected = Collected { plan: plan.clone(), measured: None, hist: stats::new_hist() };
+        // Gathering evidence (vmstat, smaps, page-cache residency) takes 2-5 ms, and an idle
+        // pause that long between samples put tokio-pread into a state 1.5x slower per
+        // operation than a continuous run; it comes from one further run after the samples.
+        prepared.collect_evidence = false;
+        let mut collected = Collected { plan: plan.clone(), calls: Vec::new(), evidence: None };
+        let mut sample_ops = 1;
         group.throughput(Throughput::Bytes(plan.bs_bytes));
         group.bench_function(label.as_str(), |b| {
             b.iter_custom(|iters| {
                 // Every worker runs its share; criterion divides by `iters`.
                 let per_thread = iters.div_ceil(plan.threads as u64);
+                sample_ops = per_thread;
                 let m = prepared.run(Limit::ops(per_thread)).unwrap_or_else(|e| panic!("{id}: {e}"));
                 let v = value(&m);
-                collected.add(m);
+                collected.calls.push(m);
                 v
             })
         });
+        prepared.collect_evidence = true;
+        match prepared.run(Limit::ops(sample_ops)) {
+            Ok(m) => collected.evidence = Some(m.evidence),
+            Err(e) => println!("{id}: the run gathering evidence failed: {e}"),
+        }
         // Written pages go to disk now, outside any measurement, so the next benchmark does
         // not start with this one's writeback still to come.
         if plan.rw.has_writes()
@@ -206,11 +230,14 @@ fn bench_plans<M: Measurement>(
     }
 }
 
-fn configure<M: Measurement>(group: &mut BenchmarkGroup<'_, M>) {
+/// Flat sampling, 20 samples over 2 s, after a warm-up as long as the suite's ramp for these
+/// cells (at least 0.1 s: criterion needs one).
+fn configure<M: Measurement>(group: &mut BenchmarkGroup<'_, M>, plans: &[&Plan]) {
+    let ramp_ns = plans.iter().map(|p| p.ramp_ns).max().unwrap_or(0);
     group
         .sampling_mode(SamplingMode::Flat)
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
+        .sample_size(SAMPLES)
+        .warm_up_time(Duration::from_nanos(ramp_ns).max(Duration::from_millis(100)))
         .measurement_time(Duration::from_secs(2));
 }
 
@@ -232,7 +259,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     for name in &names {
         let mut group = c.benchmark_group(*name);
-        configure(&mut group);
+        configure(&mut group, &of(name));
         let value = |m: &Measured| Duration::from_nanos(m.runtime_ns);
         bench_plans::<WallTime>(&settings, &mut group, name, &of(name), value, &mut results);
         group.finish();
@@ -243,7 +270,7 @@ fn main() {
     let cpu_name = format!("{}-cpu", names[0]);
     let mut cpu = Criterion::default().with_measurement(cpu_time::CpuTime).configure_from_args();
     let mut group = cpu.benchmark_group(cpu_name.as_str());
-    configure(&mut group);
+    configure(&mut group, &of(names[0]));
     let value = |m: &Measured| ((m.cpu.user_s + m.cpu.sys_s) * 1e9) as u64;
     bench_plans(&settings, &mut group, &cpu_name, &of(names[0]), value, &mut results);
     group.finish();

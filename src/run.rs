@@ -125,6 +125,11 @@ pub struct Prepared<'p> {
     /// call's first write to each page faults again and the cost per operation would depend on
     /// how many operations criterion asked for (mmap random writes measured 8x slower that way).
     pub sync_at_end: bool,
+    /// Whether each run gathers its evidence (vmstat, smaps, page-cache residency, device
+    /// counters): 2-5 ms of work around each run. Benches that run many short calls turn it off
+    /// and take evidence from one further run: an idle pause of a few ms between calls put
+    /// hand-off backends (tokio-pread) into a slower state for the next call, 1.5x per operation.
+    pub collect_evidence: bool,
     /// THP mode / readahead changed for this plan, restored when dropped.
     _system: crate::tuning::SystemGuard,
 }
@@ -155,6 +160,7 @@ impl<'p> Prepared<'p> {
             file_kind,
             series_interval: DEFAULT_SERIES_INTERVAL,
             sync_at_end: true,
+            collect_evidence: true,
             _system: system,
         })
     }
@@ -162,47 +168,77 @@ impl<'p> Prepared<'p> {
     /// One measured run on the prepared backends, ending at `limit`.
     pub fn run(&mut self, limit: Limit) -> Result<Measured> {
         let plan = self.plan;
-        let barrier = Barrier::new(plan.threads as usize + 1);
+        // A single worker runs on the calling thread, so callers that run many times (criterion's
+        // samples) keep one long-lived thread: on a 2-vCPU VM, a thread created per call made
+        // tokio-pread's hand-offs ~1.6x slower per operation than one long run (a new thread
+        // took the scheduler ~0.5 s to settle).
+        let inline = plan.threads == 1;
+        // The timer (evidence, usage) joins the barrier only where it runs beside the workers.
+        let timer_waits = !inline || plan.ramp_ns > 0;
+        let barrier = Barrier::new(plan.threads as usize + usize::from(timer_waits));
         let failed = AtomicBool::new(false);
         let interval_ns = self.series_interval.as_nanos() as u64;
         let data = &self.data;
         let file_kind = &self.file_kind;
         let iowq = matches!(plan.backend, backend::BackendKind::Uring | backend::BackendKind::UringDirect);
+        let collect_evidence = self.collect_evidence;
+        // Opens the measured interval: evidence and process usage, before the workers start
+        // or once the ramp is over.
+        let timer = || {
+            let early = (collect_evidence && plan.ramp_ns == 0).then(|| Evidence::start(data, iowq));
+            if timer_waits {
+                barrier.wait();
+                std::thread::sleep(plan.ramp());
+            }
+            let probe = collect_evidence.then(|| early.unwrap_or_else(|| Evidence::start(data, iowq)));
+            (probe, Usage::process())
+        };
         let (outcomes, usage, probe) = std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .backends
-                .iter_mut()
-                .zip(self.pools.iter_mut())
-                .zip(self.streams.iter_mut())
-                .map(|((b, pool), stream)| {
+            let mut workers = self.backends.iter_mut().zip(self.pools.iter_mut()).zip(self.streams.iter_mut()).map(
+                |((b, pool), stream)| {
                     let (barrier, failed) = (&barrier, &failed);
-                    scope.spawn(move || {
+                    move || {
                         let file = (data, file_kind);
                         let r = worker(plan, limit, stream, b.as_mut(), pool, file, barrier, failed, interval_ns);
                         if r.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }
                         r
-                    })
-                })
-                .collect();
-            // Evidence opens with the measured interval: before the workers start, or after the ramp.
-            let early = (plan.ramp_ns == 0).then(|| Evidence::start(data, iowq));
-            barrier.wait();
-            std::thread::sleep(plan.ramp());
-            let probe = early.unwrap_or_else(|| Evidence::start(data, iowq));
-            let before = Usage::process();
-            let outcomes: Vec<Result<WorkerStats>> = handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Precondition("a worker thread panicked".into()))))
-                .collect();
+                    }
+                },
+            );
+            let panicked = || Err(Error::Precondition("a worker thread panicked".into()));
+            // The inline worker's panic becomes the same error as a spawned one's.
+            let inline_run = |work: &mut dyn FnMut() -> Result<WorkerStats>| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| panicked())
+            };
+            let (outcomes, (probe, before)) = match if inline { workers.next() } else { None } {
+                // With a ramp, evidence opens mid-run: the timer needs a thread of its own.
+                Some(mut work) if timer_waits => {
+                    let timer = scope.spawn(timer);
+                    let outcome = inline_run(&mut work);
+                    (vec![outcome], timer.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                }
+                Some(mut work) => {
+                    let opened = timer();
+                    (vec![inline_run(&mut work)], opened)
+                }
+                None => {
+                    let handles: Vec<_> = workers.map(|w| scope.spawn(w)).collect();
+                    let opened = timer();
+                    (handles.into_iter().map(|h| h.join().unwrap_or_else(|_| panicked())).collect(), opened)
+                }
+            };
             (outcomes, Usage::process().since(&before), probe)
         });
         let workers = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
         let op_bytes = crate::kinds::op_bytes(plan);
         let read_bytes = workers.iter().map(|w| w.read_ops).sum::<u64>() * op_bytes;
         let written_bytes = workers.iter().map(|w| w.write_ops).sum::<u64>() * op_bytes;
-        let evidence = probe.finish(&self.data, &self.backends, read_bytes, written_bytes, self.setup_notes());
+        let evidence = match probe {
+            Some(probe) => probe.finish(&self.data, &self.backends, read_bytes, written_bytes, self.setup_notes()),
+            None => Evidence::default(),
+        };
         if STOP.load(Ordering::Relaxed) {
             return Err(Error::Precondition("interrupted".into()));
         }
@@ -322,17 +358,6 @@ fn worker(
     let dma = plan.backend.is_direct();
     let op_limit = limit.ops_per_thread;
 
-    let mut st = WorkerStats {
-        read_ops: 0,
-        write_ops: 0,
-        bytes: 0,
-        runtime_ns: 0,
-        series: SeriesRecorder::new(interval_ns),
-        sync_hist: stats::new_hist(),
-        verified_blocks: 0,
-        completed: 0,
-        submit: None,
-    };
     let mut inflight = 0usize;
     let mut writes_since_sync = 0u32;
     let mut sync_due = false;
@@ -348,13 +373,25 @@ fn worker(
     if let Some(t) = backend.submit_times() {
         t.reset();
     }
+    // Made after the barrier (so the series' fault count starts with the measurement) and
+    // before the clock starts (its histograms are fresh memory, and zeroing it is not the workload's).
+    let mut st = WorkerStats {
+        read_ops: 0,
+        write_ops: 0,
+        bytes: 0,
+        runtime_ns: 0,
+        series: SeriesRecorder::new(interval_ns),
+        sync_hist: stats::new_hist(),
+        verified_blocks: 0,
+        completed: 0,
+        submit: None,
+    };
     // Times are raw clock readings; `since_begin` turns them into ns from the start.
     let begin = clock.raw();
     let since_begin = |t: u64| clock.ns(begin, t);
     let measure_from = plan.ramp_ns;
     let deadline = limit.runtime.map(|r| measure_from + r.as_nanos() as u64);
     let mut measuring = plan.ramp_ns == 0;
-    st.series = SeriesRecorder::new(interval_ns);
 
     loop {
         // Keep the queue full unless a sync must go out alone or the run is ending.

@@ -126,6 +126,41 @@ fn numbers_are_consistent_and_runtime_is_respected() {
 }
 
 #[test]
+fn repeated_runs_continue_and_a_ramp_is_excluded_with_one_worker_or_several() {
+    let dir = TempDir::new("repeated");
+    for threads in [1, 2] {
+        // As benches call it: many runs of exactly n operations each, without evidence.
+        let p = plan(&dir, "buffered", "randread", |r| r.threads = Some(threads));
+        let mut prepared = run::Prepared::new(&p).unwrap();
+        prepared.collect_evidence = false;
+        for n in [1, 7, 300] {
+            let m = prepared.run(run::Limit::ops(n)).unwrap();
+            assert_eq!(m.ops, n * threads as u64, "{threads} threads: exactly {n} operations per worker");
+            assert_eq!(m.verified_blocks, m.ops, "{threads} threads: every block read was verified");
+            assert!(m.evidence.vmstat_delta.is_empty() && m.evidence.resident_start_pct.is_none());
+        }
+        prepared.collect_evidence = true;
+        let m = prepared.run(run::Limit::ops(10)).unwrap();
+        assert!(!m.evidence.vmstat_delta.is_empty(), "{threads} threads: evidence is gathered again");
+        assert_eq!(m.evidence.resident_start_pct, Some(100.0), "{threads} threads: the warm file is resident");
+
+        // A ramp: the timer opens the measured interval (and the evidence) once it is over.
+        let p = plan(&dir, "null", "randread", |r| {
+            r.threads = Some(threads);
+            r.io_size = None;
+            r.ramp_time = Some(cli_value("200ms"));
+            r.runtime = Some(cli_value("300ms"));
+        });
+        let m = run::execute(&p, vec![]).unwrap().measured.unwrap();
+        assert!(m.runtime_ns >= 300_000_000, "{threads} threads: measured the runtime after the ramp");
+        assert!(m.runtime_ns < 300_000_000 + 150_000_000, "{threads} threads: {} ns includes the ramp", m.runtime_ns);
+        assert!(!m.evidence.vmstat_delta.is_empty(), "{threads} threads: evidence opened after the ramp");
+        let series_ops: u64 = m.series.points.iter().map(|p| p.ops).sum();
+        assert_eq!(series_ops, m.ops, "{threads} threads: ramp operations are in no figure");
+    }
+}
+
+#[test]
 fn verify_catches_a_corrupted_page() {
     let dir = TempDir::new("corrupt");
     let p = plan(&dir, "buffered", "read", |_| {});
