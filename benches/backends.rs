@@ -5,9 +5,10 @@
 //! benchmark per backend (and variant). Each benchmark prepares its file once, outside the timed
 //! region, then `iter_custom` runs the loop for exactly the requested number of operations and
 //! returns the loop's own measured time. Sampling is flat, so the page-cache state does not
-//! depend on iteration counts; the suite's `ramp_time` is criterion's warm-up. The latency histograms seen are written as an iobench results
-//! file to target/iobench-bench/results.json, whose cells match those of `iobench run
-//! cargo-bench` (`iobench report` plots it; `iobench compare` checks the two agree).
+//! depend on iteration counts; the suite's `ramp_time` is criterion's warm-up. The latency
+//! histograms of criterion's samples are written as an iobench results file to
+//! target/iobench-bench/results.json, whose cells match those of `iobench run cargo-bench`
+//! (`iobench report` plots it; `iobench compare` checks the two agree).
 //!
 //! Environment: IOBENCH_BENCH_DIR (data directory, default target/iobench-bench/data),
 //! IOBENCH_BENCH_SIZE (file size, default the suite's 256m), IOBENCH_BENCH_BACKENDS (comma
@@ -230,7 +231,7 @@ fn bench_plans<M: Measurement>(
     }
 }
 
-/// Flat sampling, 20 samples over 2 s, after a warm-up as long as the suite's ramp for these
+/// Flat sampling, `SAMPLES` samples over 2 s, after a warm-up as long as the suite's ramp for these
 /// cells (at least 0.1 s: criterion needs one).
 fn configure<M: Measurement>(group: &mut BenchmarkGroup<'_, M>, plans: &[&Plan]) {
     let ramp_ns = plans.iter().map(|p| p.ramp_ns).max().unwrap_or(0);

@@ -212,7 +212,8 @@ impl<'p> Prepared<'p> {
             let inline_run = |work: &mut dyn FnMut() -> Result<WorkerStats>| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| panicked())
             };
-            let (outcomes, (probe, before)) = match if inline { workers.next() } else { None } {
+            let inline_worker = if inline { workers.next() } else { None };
+            let (outcomes, (probe, before)) = match inline_worker {
                 // With a ramp, evidence opens mid-run: the timer needs a thread of its own.
                 Some(mut work) if timer_waits => {
                     let timer = scope.spawn(timer);
