@@ -96,21 +96,3 @@ impl BufferPool {
         unsafe { self.map.as_mut_ptr().add(self.base) }
     }
 }
-
-/// Drops `buf`'s cache lines from every CPU cache (x86-64 `clflush`; a no-op elsewhere).
-///
-/// Why: O_DIRECT reads land by device DMA. When the loop has just consumed a buffer, its lines
-/// sit in this CPU's cache, and the device's next write into the buffer must take them back
-/// first; on this project's VM that cost ~10% of 4 KiB QD32 IOPS (a bare io_uring loop: 87 K
-/// without touching the data, 77 K reading it, 85 K reading then flushing). Non-coherent
-/// platforms invalidate before DMA anyway (dma_map with DMA_FROM_DEVICE).
-pub fn evict(buf: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in buf.chunks(64) {
-        // SAFETY: clflush only needs a valid address, and `line` is inside `buf`; SSE2 (which
-        // provides it) is part of x86-64.
-        unsafe { core::arch::x86_64::_mm_clflush(line.as_ptr()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = buf;
-}

@@ -215,6 +215,14 @@ pub struct WorkloadArgs {
     /// Check every block read against the data pattern; the first mismatch fails the run
     #[arg(long)]
     pub verify: bool,
+    /// What each read's bytes go through: sum (every byte, the default), touch (one byte per
+    /// 4 KiB page), none (left alone, as fio; mmap touches), copy (mmap copies each block out, as
+    /// fio's mmap engine) [default: sum]
+    #[arg(long)]
+    pub consume: Option<String>,
+    /// Random offsets drawn with replacement instead of every block once per pass (fio's norandommap)
+    #[arg(long)]
+    pub norandommap: bool,
     /// Queue backends: completions to wait for before refilling the queue [default: 1]
     #[arg(long = "iodepth-batch-complete-min", alias = "iodepth_batch_complete_min", value_name = "N")]
     pub iodepth_batch_complete_min: Option<String>,
@@ -312,6 +320,7 @@ impl WorkloadArgs {
             ("buffers", &self.buffers),
             ("thp_system", &self.thp_system),
             ("records_io", &self.records_io),
+            ("consume", &self.consume),
         ];
         for (key, value) in texts {
             if let Some(v) = value {
@@ -350,6 +359,9 @@ impl WorkloadArgs {
         }
         if self.verify {
             t.insert("verify".into(), toml::Value::Boolean(true));
+        }
+        if self.norandommap {
+            t.insert("norandommap".into(), toml::Value::Boolean(true));
         }
         if self.drop_caches {
             t.insert("drop_caches".into(), toml::Value::Boolean(true));

@@ -13,6 +13,8 @@ const SCATTER: u128 = (1 << 61) - 1;
 
 pub struct OpStream {
     random: bool,
+    /// Uniform random offsets without repeats within a pass (fio's random map).
+    map: Option<RandomMap>,
     /// Every operation's kind, for patterns with one kind (record updates, scans).
     fixed: Option<OpKind>,
     read_pct: u32,
@@ -38,8 +40,10 @@ impl OpStream {
             Distribution::Uniform => None,
             Distribution::Zipf { theta } => Some(Zipf::new(blocks as f64, theta).expect("plan validated theta")),
         };
+        let map = plan.randommap.then(|| RandomMap::new(blocks, plan.seed, worker as u64, workers.max(1) as u64));
         OpStream {
             random: plan.rw.is_random(),
+            map,
             fixed,
             read_pct: plan.rwmixread_pct,
             bs: plan.bs_bytes,
@@ -69,6 +73,8 @@ impl OpStream {
             let b = self.next_block;
             self.next_block = if b + 1 == self.blocks { 0 } else { b + 1 };
             b
+        } else if let Some(m) = &mut self.map {
+            m.next()
         } else if let Some(z) = &self.zipf {
             let rank = z.sample(&mut self.rng) as u64 - 1;
             ((rank as u128 * SCATTER) % self.blocks as u128) as u64
@@ -77,6 +83,74 @@ impl OpStream {
             ((self.rng.next_u64() as u128 * self.blocks as u128) >> 64) as u64
         };
         (kind, block * self.bs)
+    }
+}
+
+/// Every block once per pass, in an order that looks random, with no memory per block: the
+/// pass's index runs through a keyed bijection of [0, 2^k) (k the bits of the block count),
+/// and values past the last block are walked on through the bijection until one falls inside
+/// (fewer than two steps on average). fio keeps a bitmap instead and takes the next free block
+/// after a taken one; both visit each block exactly once per pass. Workers share the pass's
+/// order and take every `stride`-th index from their own start, so together they also read
+/// each block once per pass.
+struct RandomMap {
+    blocks: u64,
+    mask: u64,
+    shift: u32,
+    seed: u64,
+    pass: u64,
+    key: u64,
+    index: u64,
+    start: u64,
+    stride: u64,
+}
+
+impl RandomMap {
+    fn new(blocks: u64, seed: u64, start: u64, stride: u64) -> RandomMap {
+        let bits = 64 - (blocks.max(2) - 1).leading_zeros();
+        let mut m = RandomMap {
+            blocks,
+            mask: if bits == 64 { u64::MAX } else { (1 << bits) - 1 },
+            shift: (bits / 2).max(1),
+            seed,
+            pass: 0,
+            key: 0,
+            index: start,
+            start,
+            stride,
+        };
+        m.key = m.pass_key();
+        m
+    }
+
+    fn pass_key(&self) -> u64 {
+        crate::pattern::mix(self.seed ^ 0x7261_6e64_6d61_7021 ^ self.pass.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// A bijection of [0, mask]: each step (add, odd multiply, xorshift) is one modulo 2^k.
+    #[inline]
+    fn permute(&self, mut x: u64) -> u64 {
+        for round in 0..3u64 {
+            x = x.wrapping_add(self.key.rotate_left(round as u32 * 21)) & self.mask;
+            x = x.wrapping_mul((self.key >> 1 | 1) ^ (round << 1)) & self.mask;
+            x ^= x >> self.shift;
+        }
+        x
+    }
+
+    #[inline]
+    fn next(&mut self) -> u64 {
+        if self.index >= self.blocks {
+            self.pass += 1;
+            self.key = self.pass_key();
+            self.index = self.start % self.blocks;
+        }
+        let mut b = self.permute(self.index);
+        while b >= self.blocks {
+            b = self.permute(b);
+        }
+        self.index += self.stride;
+        b
     }
 }
 
@@ -122,6 +196,47 @@ mod tests {
             }
             assert!(seen.len() > 50, "{dist:?} covers many blocks");
         }
+    }
+
+    #[test]
+    fn random_map_visits_every_block_once_per_pass() {
+        for blocks in [1u64, 2, 3, 7, 64, 1000, 4097] {
+            for workers in [1u64, 2, 3] {
+                let mut maps: Vec<RandomMap> = (0..workers).map(|w| RandomMap::new(blocks, 9, w, workers)).collect();
+                for pass in 0..2 {
+                    let mut seen = vec![0u32; blocks as usize];
+                    for (w, m) in maps.iter_mut().enumerate() {
+                        for _ in (w as u64..blocks).step_by(workers as usize) {
+                            seen[m.next() as usize] += 1;
+                        }
+                    }
+                    assert!(seen.iter().all(|&n| n == 1), "{blocks} blocks, {workers} workers, pass {pass}: {seen:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_map_order_is_not_sequential_and_changes_per_pass() {
+        let mut m = RandomMap::new(1 << 16, 1, 0, 1);
+        let first: Vec<u64> = (0..1 << 16).map(|_| m.next()).collect();
+        let second: Vec<u64> = (0..1 << 16).map(|_| m.next()).collect();
+        let ascending = first.windows(2).filter(|w| w[1] == w[0] + 1).count();
+        assert!(ascending < 100, "{ascending} consecutive neighbours: the order is not scattered");
+        assert_ne!(first[..100], second[..100], "each pass has its own order");
+        // The first tenth of a pass spreads over the whole file, as uniform draws do.
+        let tenth = &first[..first.len() / 10];
+        let upper = tenth.iter().filter(|&&b| b >= 1 << 15).count() as f64 / tenth.len() as f64;
+        assert!((0.45..0.55).contains(&upper), "{upper}");
+    }
+
+    #[test]
+    fn plans_keep_a_random_map_for_uniform_random_blocks_only() {
+        assert!(plan("randread", None).randommap);
+        assert!(!plan("randread", Some("zipf:1.2")).randommap);
+        assert!(!plan("read", None).randommap);
+        let raw = RawWorkload { rw: Some("randread".into()), norandommap: Some(true), ..Default::default() };
+        assert!(!Plan::from_raw(&raw, PlanContext::default()).unwrap().0.randommap);
     }
 
     #[test]

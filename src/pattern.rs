@@ -15,7 +15,7 @@ const TAG: u64 = 0x494f_4245_4e43_4831; // "IOBENCH1"
 const GEN1: u64 = 0x5752_4954_5445_4e31; // "WRITTEN1"
 
 #[inline(always)]
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     // splitmix64's finaliser: cheap, and every input bit changes the output.
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -96,6 +96,18 @@ pub fn consume(buf: &[u8]) -> u64 {
     let mut sum = lanes.iter().fold(0u64, |a, b| a.wrapping_add(*b));
     for &b in chunks.remainder() {
         sum = sum.wrapping_add(b as u64);
+    }
+    sum
+}
+
+/// The least work that still reads every page a block spans: one byte per 4 KiB page (what
+/// makes an mmap read fault), read volatile so it cannot be skipped.
+#[inline]
+pub fn touch(buf: &[u8]) -> u64 {
+    let mut sum = 0u64;
+    for i in (0..buf.len()).step_by(PAGE as usize) {
+        // SAFETY: `i` is inside `buf`.
+        sum = sum.wrapping_add(unsafe { std::ptr::read_volatile(buf.as_ptr().add(i)) } as u64);
     }
     sum
 }

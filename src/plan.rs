@@ -112,6 +112,36 @@ impl std::fmt::Display for Durability {
     }
 }
 
+/// What the loop does with the bytes each read delivered, inside the timed operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consume {
+    /// Every 8-byte word is summed: what an application that uses all of its data pays.
+    #[default]
+    Sum,
+    /// One byte per 4 KiB page is read: the least that still makes an mmap read fault
+    /// (mmapbench's choice).
+    Touch,
+    /// The bytes are left alone, as fio does; mmap, whose reads happen only when touched, touches.
+    None,
+    /// mmap copies each block out of the mapping into the slot's buffer, as fio's mmap engine
+    /// does; descriptor backends' reads already copied it there, so they do nothing more.
+    Copy,
+}
+
+impl Consume {
+    pub const NAMES: [&'static str; 4] = ["sum", "touch", "none", "copy"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Consume::Sum => "sum",
+            Consume::Touch => "touch",
+            Consume::None => "none",
+            Consume::Copy => "copy",
+        }
+    }
+}
+
 /// Page-cache state the file must be in when measurement starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -163,6 +193,13 @@ pub struct Plan {
     #[serde(skip)]
     pub permit: crate::safety::Permit,
     pub verify: bool,
+    /// What reads' bytes go through (absent in results older than the key: they summed).
+    #[serde(default)]
+    pub consume: Consume,
+    /// Uniform random offsets visit each block once per pass (fio's random map; `norandommap`
+    /// turns it off). Absent in older results, which drew offsets with replacement.
+    #[serde(default)]
+    pub randommap: bool,
     /// Completions the loop waits for before refilling the queue (fio's iodepth_batch_complete_min).
     #[serde(default = "one")]
     pub iodepth_batch_complete_min: u32,
@@ -377,6 +414,27 @@ impl Plan {
             notes.push("null moves no data: there is nothing to verify".into());
             verify = false;
         }
+        let consume = match raw.consume.as_deref() {
+            None | Some("sum") => Consume::Sum,
+            Some("touch") => Consume::Touch,
+            Some("none") => Consume::None,
+            Some("copy") => Consume::Copy,
+            Some(other) => {
+                return Err(Error::invalid(
+                    "consume",
+                    format!("unknown mode '{other}' (expected one of {})", Consume::NAMES.join(", ")),
+                ));
+            }
+        };
+        if raw.consume.is_some() && !(rw.is_blocks() && rw.has_reads()) {
+            notes.push(format!("consume applies to block patterns that read, not rw = {}: not used", rw_name(rw)));
+        }
+        // fio keeps a random map for uniform random offsets only (zipf draws with replacement).
+        let random_blocks = rw.is_random() && rw.is_blocks();
+        let randommap = random_blocks && distribution == Distribution::Uniform && raw.norandommap != Some(true);
+        if raw.norandommap.is_some() && !(random_blocks && distribution == Distribution::Uniform) {
+            notes.push("norandommap applies to uniform random block patterns only: not used".into());
+        }
         let complete_min =
             int_in("iodepth_batch_complete_min", raw.iodepth_batch_complete_min, 1, 1, MAX_IODEPTH)? as u32;
         if complete_min > iodepth && backend.is_queue() {
@@ -428,6 +486,8 @@ impl Plan {
             filename,
             permit: Default::default(),
             verify,
+            consume,
+            randommap,
             iodepth_batch_complete_min: complete_min.min(iodepth),
             iodepth_batch_complete_max: complete_max.min(iodepth),
             uring,
@@ -439,6 +499,21 @@ impl Plan {
         };
         crate::kinds::finish(&mut plan, raw, ctx, &mut notes)?;
         Ok((plan, notes))
+    }
+}
+
+/// The pattern's name as the `rw` key spells it.
+pub fn rw_name(rw: Rw) -> &'static str {
+    match rw {
+        Rw::Read => "read",
+        Rw::Write => "write",
+        Rw::Randread => "randread",
+        Rw::Randwrite => "randwrite",
+        Rw::Rw => "rw",
+        Rw::Randrw => "randrw",
+        Rw::Records => "records",
+        Rw::Seqrecords => "seqrecords",
+        Rw::Scan => "scan",
     }
 }
 

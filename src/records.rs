@@ -21,6 +21,7 @@
 use crate::data::DataFile;
 use crate::error::{Error, IoContext, Result};
 use crate::genfile::{self, Found};
+use crate::pattern::mix;
 use crate::units::format_size;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -37,14 +38,6 @@ pub const VALUE_OFFSET: usize = 8;
 /// Values stay exact below this (every multiple of 0.5 under 2^52 is an f64).
 const EXACT_LIMIT: f64 = (1u64 << 52) as f64;
 const CHUNK: usize = 1 << 20;
-
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    // splitmix64's finaliser, as in `pattern`.
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 fn key(seed: u64, index: u64) -> u64 {
     mix(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5245_434f_5244_5331) // "RECORDS1"

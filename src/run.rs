@@ -21,7 +21,7 @@ use crate::evidence::Evidence;
 use crate::offsets::OpStream;
 use crate::os::Usage;
 use crate::pattern::{self, WriteTemplate};
-use crate::plan::Plan;
+use crate::plan::{Consume, Plan};
 use crate::result::{CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};
 use crate::stats::{self, Hist, SeriesRecorder};
 use std::hint::black_box;
@@ -332,6 +332,46 @@ fn assemble(
     }
 }
 
+/// What the loop does with a read's bytes, inside the timed operation: the plan's `consume`
+/// resolved for a backend that reads into the slot's buffer or in place (mmap).
+#[derive(Clone, Copy)]
+enum ReadWork {
+    Sum,
+    Touch,
+    Nothing,
+    CopyOut,
+}
+
+impl ReadWork {
+    fn of(plan: &Plan) -> ReadWork {
+        let in_place = plan.backend.reads_in_place();
+        match plan.consume {
+            Consume::Sum => ReadWork::Sum,
+            Consume::Touch => ReadWork::Touch,
+            // A mapping is read only when touched: `none` touches it.
+            Consume::None if in_place => ReadWork::Touch,
+            Consume::Copy if in_place => ReadWork::CopyOut,
+            // The read already copied the bytes into the buffer.
+            Consume::None | Consume::Copy => ReadWork::Nothing,
+        }
+    }
+
+    #[inline]
+    fn apply(self, backend: &dyn Backend, op: &Op, pool: &mut BufferPool, slot: u32) -> u64 {
+        match self {
+            ReadWork::Sum => pattern::consume(backend.view(op, pool.slot(slot))),
+            ReadWork::Touch => pattern::touch(backend.view(op, pool.slot(slot))),
+            ReadWork::Nothing => 0,
+            ReadWork::CopyOut => {
+                // An in-place backend's view is its own memory and ignores the buffer it is given.
+                let src = backend.view(op, &[]);
+                pool.slot_mut(slot)[..src.len()].copy_from_slice(src);
+                0
+            }
+        }
+    }
+}
+
 /// One worker: the loop itself.
 #[allow(clippy::too_many_arguments)]
 fn worker(
@@ -356,7 +396,7 @@ fn worker(
     let mut phase: Vec<Option<u64>> = vec![None; depth];
     let mut done: Vec<Completion> = Vec::with_capacity(depth);
     let sync_every = plan.durability.every();
-    let dma = plan.backend.is_direct();
+    let work = ReadWork::of(plan);
     let op_limit = limit.ops_per_thread;
 
     let mut inflight = 0usize;
@@ -453,7 +493,7 @@ fn worker(
                 file_kind.check_scan(data, pool.slot(c.slot))?;
             }
             if op.kind == OpKind::Read {
-                checksum = checksum.wrapping_add(pattern::consume(backend.view(&op, pool.slot(c.slot))));
+                checksum = checksum.wrapping_add(work.apply(backend, &op, pool, c.slot));
             }
             // The file shrank under a mapping: the SIGBUS handler read zeros in; fail, never count them.
             if crate::os::sigbus::pending()
@@ -497,11 +537,6 @@ fn worker(
                 pattern::verify(plan.seed, op.offset, backend.view(&op, pool.slot(c.slot)))
                     .map_err(|m| Error::Verify(format!("{}: {m}", data.path.display())))?;
                 st.verified_blocks += 1;
-            }
-            if dma && op.kind == OpKind::Read {
-                // Untimed: the device writes the next read into this buffer; lines the consumer
-                // left cached made that DMA slower here (~10% IOPS at QD32, see buffers::evict).
-                crate::buffers::evict(&pool.slot(c.slot)[..op.len as usize]);
             }
         }
         if !stopping {

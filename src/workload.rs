@@ -31,6 +31,10 @@ pub struct RawWorkload {
     pub dir: Option<String>,
     pub filename: Option<String>,
     pub verify: Option<bool>,
+    /// What the loop does with the bytes a read delivered: sum, touch, none, copy (see `plan::Consume`).
+    pub consume: Option<String>,
+    /// fio's `norandommap`: random offsets drawn with replacement instead of each block once per pass.
+    pub norandommap: Option<bool>,
     /// Queue backends: operations handed to the kernel per submission (0: all queued).
     pub iodepth_batch_submit: Option<i64>,
     /// Queue backends: completions to wait for before refilling the queue.

@@ -68,7 +68,7 @@ pub trait Backend: Send {
     fn reap(&mut self, min: usize, done: &mut Vec<Completion>) -> Result<()>;
 
     /// The bytes a completed read delivered. Defaults to the slot's buffer; a backend that
-    /// reads in place (mmap) returns its own memory, and `null` returns nothing.
+    /// reads in place (mmap) returns its own memory and ignores `buf`, and `null` returns nothing.
     fn view<'a>(&'a self, op: &Op, buf: &'a [u8]) -> &'a [u8] {
         &buf[..op.len as usize]
     }
@@ -170,6 +170,12 @@ impl BackendKind {
     /// Queue backends keep `iodepth` operations in flight; the others complete inline.
     pub fn is_queue(self) -> bool {
         matches!(self, BackendKind::Uring | BackendKind::UringDirect | BackendKind::Tokio | BackendKind::TokioPread)
+    }
+
+    /// Backends whose reads hand back their own memory (`Backend::view`) instead of filling the
+    /// slot's buffer: the read happens when the loop touches it.
+    pub fn reads_in_place(self) -> bool {
+        self == BackendKind::Mmap
     }
 
     /// Backends that bypass the page cache and need aligned buffers and offsets.
