@@ -58,6 +58,16 @@ pub struct Evidence {
     pub process_read_amplification: Option<f64>,
     /// Device bytes written per byte the workload wrote (writeback may land after the run).
     pub write_amplification: Option<f64>,
+    /// At least this share of the bytes the workload read came from the page cache rather than
+    /// storage: 1 − min(1, storage bytes read by the process ÷ bytes read), in percent (device
+    /// bytes stand in where /proc/self/io is missing). Every byte served by the device had to
+    /// be read from storage by this process, so storage bytes bound the device-served part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_served_min_pct: Option<f64>,
+    /// Bytes the backing device wrote from the start of measurement to the end of the final
+    /// sync: what reached storage of what the run wrote (write runs with a final sync).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_written_through_sync_bytes: Option<u64>,
     /// io_uring: most io-wq worker threads (`iou-wrk-*`) seen at once during the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iowq_workers_max: Option<u32>,
@@ -134,7 +144,27 @@ impl Evidence {
     }
 }
 
+/// The device's write counter at the start of measurement, kept past `EvidenceProbe::finish`
+/// so the bytes written through the final sync can be read after it.
+pub struct WriteCounter {
+    device: Option<BlockDevice>,
+    sectors: Option<(u64, u64)>,
+}
+
+impl WriteCounter {
+    /// Bytes the device wrote since measurement started.
+    pub fn written_since_start(&self) -> Option<u64> {
+        let (_, w0) = self.sectors?;
+        let (_, w1) = self.device.as_ref()?.sectors()?;
+        Some(w1.saturating_sub(w0) * 512)
+    }
+}
+
 impl EvidenceProbe {
+    pub fn write_counter(&self) -> WriteCounter {
+        WriteCounter { device: self.device.clone(), sectors: self.sectors }
+    }
+
     /// Readings at the end, while `backends` still hold their mappings. `read_bytes` and
     /// `written_bytes` are what the workload moved in the measured interval; `setup` is what
     /// the caller applied itself (buffers), added to the backend's own setup notes.
@@ -187,6 +217,9 @@ impl EvidenceProbe {
             read_amplification: ratio(device_read_bytes, read_bytes),
             process_read_amplification: ratio(process_read_bytes, read_bytes),
             write_amplification: ratio(device_written_bytes, written_bytes),
+            cache_served_min_pct: ratio(process_read_bytes.or(device_read_bytes), read_bytes)
+                .map(|storage_per_byte| 100.0 * (1.0 - storage_per_byte.min(1.0))),
+            device_written_through_sync_bytes: None,
             iowq_workers_max,
             setup,
         }
@@ -292,6 +325,9 @@ pub fn summary(e: &Evidence, major_faults: u64) -> String {
     }
     if let (Some(s), Some(t)) = (e.resident_start_pct, e.resident_end_pct) {
         parts.push(format!("cached {s:.0}%→{t:.0}%"));
+    }
+    if let Some(p) = e.cache_served_min_pct.filter(|p| *p >= 1.0) {
+        parts.push(format!("≥{p:.0}% of bytes read from the page cache"));
     }
     if let Some(m) = &e.mapping {
         parts.push(format!("PMD-mapped {:.0}% of mapping", m.pmd_mapped_pct));

@@ -236,7 +236,8 @@ impl<'p> Prepared<'p> {
         let op_bytes = crate::kinds::op_bytes(plan);
         let read_bytes = workers.iter().map(|w| w.read_ops).sum::<u64>() * op_bytes;
         let written_bytes = workers.iter().map(|w| w.write_ops).sum::<u64>() * op_bytes;
-        let evidence = match probe {
+        let counter = probe.as_ref().map(|p| p.write_counter());
+        let mut evidence = match probe {
             Some(probe) => probe.finish(&self.data, &self.backends, read_bytes, written_bytes, self.setup_notes()),
             None => Evidence::default(),
         };
@@ -244,6 +245,9 @@ impl<'p> Prepared<'p> {
             return Err(Error::Precondition("interrupted".into()));
         }
         let final_sync_ns = if plan.rw.has_writes() && self.sync_at_end { Some(self.sync()?) } else { None };
+        if final_sync_ns.is_some() {
+            evidence.device_written_through_sync_bytes = counter.and_then(|c| c.written_since_start());
+        }
         let mut measured = assemble(&workers, usage, self.resident, final_sync_ns, interval_ns);
         measured.backend_setup = self.backends[0].setup();
         measured.evidence = evidence;

@@ -55,6 +55,26 @@ pub fn format_size(bytes: u64) -> String {
     bytes.to_string()
 }
 
+/// Bytes as a short human figure with three significant digits: `3.76 GB`, `512 MB`, `4.10 kB`.
+pub fn format_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    let (v, unit) = match bytes {
+        0..1_000 => return format!("{bytes} B"),
+        1_000..1_000_000 => (b / 1e3, "kB"),
+        1_000_000..1_000_000_000 => (b / 1e6, "MB"),
+        1_000_000_000..1_000_000_000_000 => (b / 1e9, "GB"),
+        _ => (b / 1e12, "TB"),
+    };
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {unit}")
+}
+
 /// Nanoseconds as a short human figure: `812ns`, `61.8µs`, `2.41ms`, `1.20s`.
 pub fn format_ns(ns: f64) -> String {
     let trimmed = |v: f64, unit: &str| {

@@ -405,7 +405,7 @@ pub fn format_value(key: &str, v: &Value) -> String {
 pub fn describe(plan: &Plan, without: &[&str]) -> String {
     let mut parts = Vec::new();
     let key = plan_key(plan, &[]);
-    for k in ["rw", "bs_bytes", "iodepth", "threads", "cache", "durability"] {
+    for k in ["rw", "bs_bytes", "iodepth", "threads", "cache", "durability", "consume"] {
         if without.contains(&k) {
             continue;
         }
@@ -414,6 +414,8 @@ pub fn describe(plan: &Plan, without: &[&str]) -> String {
         match k {
             "iodepth" | "threads" if text == "1" => {}
             "durability" if text == "none" => {}
+            "consume" if text == "sum" => {}
+            "consume" => parts.push(format!("consume={text}")),
             "iodepth" => parts.push(format!("QD{text}")),
             "threads" => parts.push(format!("{text} threads")),
             _ => parts.push(text),

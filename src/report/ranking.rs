@@ -45,11 +45,13 @@ pub fn table(group: &Group<'_>) -> Table {
         .map(|(i, c)| {
             let t = c.throughput(metric);
             let range = if t.n > 1 { format!("±{:.0}%", t.rel_range() * 50.0) } else { "-".into() };
-            let mut row = vec![
-                if c.is_null() { "-".into() } else { (i + 1).to_string() },
-                if c.is_null() { format!("{} (harness floor)", c.label()) } else { c.label() },
-                metric.cell(t.median),
-            ];
+            let label = match () {
+                _ if c.is_null() => format!("{} (harness floor)", c.label()),
+                _ if super::warnings::turned_warm(c).is_some() => format!("{} {TURNED_WARM}", c.label()),
+                _ => c.label(),
+            };
+            let mut row =
+                vec![if c.is_null() { "-".into() } else { (i + 1).to_string() }, label, metric.cell(t.median)];
             if scan {
                 row.push(c.lines_per_s().map_or("-".into(), |l| format!("{:.1}", l / 1e6)));
             }
@@ -69,7 +71,14 @@ pub fn table(group: &Group<'_>) -> Table {
             row
         })
         .collect();
-    let notes = ranked.iter().filter_map(|c| Some((c.label(), pattern_note(c)?))).collect();
+    let mut notes: Vec<(String, String)> = ranked.iter().filter_map(|c| Some((c.label(), pattern_note(c)?))).collect();
+    notes.extend(ranked.iter().filter_map(|c| Some((c.label(), absorbed_note(c)?))));
+    if ranked.iter().any(|c| super::warnings::turned_warm(c).is_some()) {
+        notes.push((
+            TURNED_WARM.into(),
+            "cache = cold was asked for, but the page cache served most of the reads (see the warnings)".into(),
+        ));
+    }
     let missing = group
         .cells
         .iter()
@@ -94,6 +103,21 @@ pub fn table(group: &Group<'_>) -> Table {
         }
     );
     Table { title, headers, rows, notes, missing }
+}
+
+/// Marks a cold cell that turned warm in rankings.
+pub const TURNED_WARM: &str = "(turned warm)";
+
+/// Beside durable MB/s: how much of what a write cell wrote reached the device through its final sync.
+fn absorbed_note(c: &Cell<'_>) -> Option<String> {
+    let m = c.median_run()?.measured.as_ref()?;
+    let (written, device) = super::warnings::absorbed_writes(c.plan, m)?;
+    Some(format!(
+        "durable MB/s: {} written, {} reached the device by the end of the final sync (the page cache absorbed \
+         overwrites)",
+        crate::units::format_bytes(written),
+        crate::units::format_bytes(device)
+    ))
 }
 
 /// Throughput counting the final sync, in the durable column's unit: K records/s for records,

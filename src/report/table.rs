@@ -10,8 +10,13 @@ pub fn render(runs: &[RunResult]) -> String {
     let durable = runs.iter().any(|r| r.measured.as_ref().is_some_and(|m| m.durable_bw_bytes_per_s.is_some()));
     for run in runs {
         let w = &run.workload;
+        let consume = if w.consume == crate::plan::Consume::Sum {
+            String::new()
+        } else {
+            format!(" consume={}", w.consume.name())
+        };
         let heading = format!(
-            "{}: rw={} bs={} size={} iodepth={} threads={} cache={} durability={}",
+            "{}: rw={} bs={} size={} iodepth={} threads={} cache={} durability={}{consume}",
             w.name,
             serde_json::to_value(w.rw).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
             crate::units::format_size(w.bs_bytes),

@@ -2,8 +2,9 @@
 
 use super::cells::{Cell, Group};
 use crate::plan::CacheState;
+use crate::result::Measured;
 use crate::result::RunStatus;
-use crate::units::format_ns;
+use crate::units::{format_bytes, format_ns};
 use std::fmt;
 
 /// Repeats spanning more than this share of their median make a ranking doubtful.
@@ -54,7 +55,40 @@ pub enum Warning {
         p50_ns: f64,
     },
     SingleRuns,
+    /// cache = cold, but the page cache served most of the reads (read-around, re-reads).
+    ColdTurnedWarm {
+        workload: String,
+        backend: String,
+        resident_end_pct: f64,
+        served_min_pct: f64,
+        cause: String,
+        hint: &'static str,
+    },
+    /// Random reads that made storage read far more than they asked for.
+    ReadAmplification {
+        workload: String,
+        backend: String,
+        amplification: f64,
+        cause: String,
+        fio_default: &'static str,
+        hint: &'static str,
+    },
+    /// A write run whose bytes mostly never reached the device (overwrites absorbed).
+    WritesAbsorbed {
+        workload: String,
+        backend: String,
+        written_bytes: u64,
+        device_bytes: u64,
+    },
 }
+
+/// A cold cell is called warm when it ends with more than this share of the file cached, or
+/// when at least this share of its bytes came from the page cache.
+pub const MAX_COLD_WARMTH_PCT: f64 = 50.0;
+/// Random reads whose storage bytes exceed this multiple of the bytes asked for.
+pub const MAX_RANDOM_READ_AMPLIFICATION: f64 = 10.0;
+/// Written bytes above this multiple of what reached the device by the end of the final sync.
+pub const MAX_WRITES_ABSORBED: f64 = 2.0;
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,6 +131,26 @@ impl fmt::Display for Warning {
                 null_p50_ns / p50_ns * 100.0,
                 format_ns(*p50_ns)
             ),
+            Warning::ColdTurnedWarm { workload, backend, resident_end_pct, served_min_pct, cause, hint } => write!(
+                f,
+                "{workload} on {backend}: cache = cold, but {resident_end_pct:.0}% of the file was cached by the end \
+                 and at least {served_min_pct:.0}% of the bytes read came from the page cache ({cause}): this cell \
+                 measures mostly warm reads; {hint}"
+            ),
+            Warning::ReadAmplification { workload, backend, amplification, cause, fio_default, hint } => write!(
+                f,
+                "{workload} on {backend}: storage read {amplification:.0}x the bytes these random reads asked for \
+                 ({cause}); fio's default fadvise_hint=1 would apply {fio_default} to this job; {hint}"
+            ),
+            Warning::WritesAbsorbed { workload, backend, written_bytes, device_bytes } => write!(
+                f,
+                "{workload} on {backend}: it wrote {} but only {} reached the device by the end of its final sync \
+                 ({:.1}x absorbed: overwrites of pages still dirty in the page cache), so durable MB/s counts bytes \
+                 written, not bytes made durable; use a larger file or io_size to make every write reach storage",
+                format_bytes(*written_bytes),
+                format_bytes(*device_bytes),
+                *written_bytes as f64 / (*device_bytes).max(1) as f64
+            ),
             Warning::SingleRuns => write!(
                 f,
                 "every cell ran once, so no spread is known and rankings within ±15% may be noise: \
@@ -135,6 +189,7 @@ pub fn collect(groups: &[Group<'_>]) -> Vec<Warning> {
                 }
             }
             cache_warnings(c, &workload, &mut out);
+            evidence_warnings(c, &workload, &mut out);
             let t = c.throughput(g.metric);
             if t.n > 1 && t.rel_range() > MAX_SPREAD && !c.is_null() {
                 out.push(Warning::Spread {
@@ -199,4 +254,124 @@ fn cache_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
         out.push(w);
         return;
     }
+}
+
+/// How much of a cold cell's reading the page cache did, in its warmest run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Warmth {
+    pub resident_end_pct: f64,
+    pub served_min_pct: f64,
+}
+
+/// A cold cell that reads, on a backend that uses the page cache, whose warmest run ended more
+/// than half cached or served more than half its bytes from the cache.
+pub fn turned_warm(c: &Cell<'_>) -> Option<Warmth> {
+    if c.plan.cache != CacheState::Cold || c.plan.backend.is_direct() || c.is_null() || !c.plan.rw.has_reads() {
+        return None;
+    }
+    c.ok.iter()
+        .filter_map(|r| r.measured.as_ref())
+        .map(|m| Warmth {
+            resident_end_pct: m.evidence.resident_end_pct.unwrap_or(0.0),
+            served_min_pct: m.evidence.cache_served_min_pct.unwrap_or(0.0),
+        })
+        .filter(|w| w.resident_end_pct > MAX_COLD_WARMTH_PCT || w.served_min_pct > MAX_COLD_WARMTH_PCT)
+        .max_by(|a, b| a.served_min_pct.total_cmp(&b.served_min_pct))
+}
+
+/// Storage bytes per major fault, when the run faulted.
+fn per_fault(m: &Measured) -> Option<String> {
+    let storage = m.evidence.process_read_bytes.or(m.evidence.device_read_bytes)?;
+    (m.faults.major > 0)
+        .then(|| format!("{} major faults read {} each", m.faults.major, format_bytes(storage / m.faults.major)))
+}
+
+/// The readahead in force: the advice (or its absence) and the device's read_ahead_kb.
+fn readahead_in_force(c: &Cell<'_>, m: &Measured) -> String {
+    let t = &c.plan.tuning;
+    let advice = if c.plan.backend.reads_in_place() {
+        t.advice
+            .map_or("no madvise advice, so the kernel's fault read-around".into(), |a| format!("madvise {}", a.name()))
+    } else {
+        t.fadvise.map_or("no fadvise hint, so the kernel's readahead".into(), |h| format!("fadvise {}", h.name()))
+    };
+    match m.evidence.read_ahead_kb {
+        Some(kb) => format!("{advice}, read_ahead_kb = {kb}"),
+        None => advice,
+    }
+}
+
+fn evidence_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
+    let Some(m) = c.median_run().and_then(|r| r.measured.as_ref()) else { return };
+    let mmap = c.plan.backend.reads_in_place();
+    if let Some(w) = turned_warm(c) {
+        let read_bytes = m.read_ops * crate::kinds::op_bytes(c.plan);
+        let mut causes = Vec::new();
+        if let Some(f) = per_fault(m).filter(|_| mmap) {
+            causes.push(format!("{f}, {}", readahead_in_force(c, m)));
+        } else if m.evidence.process_read_amplification.or(m.evidence.read_amplification).is_some_and(|a| a > 1.5) {
+            causes.push(readahead_in_force(c, m));
+        }
+        if read_bytes > c.plan.size_bytes {
+            causes.push(format!(
+                "the run read {} of a {} file, so it came back to blocks it had read",
+                format_bytes(read_bytes),
+                format_bytes(c.plan.size_bytes)
+            ));
+        }
+        if causes.is_empty() {
+            causes.push("another process may have read the file meanwhile".into());
+        }
+        let cause = causes.join("; ");
+        let hint = if mmap {
+            "use a larger file, --advice random, or io_size = size (one pass)"
+        } else {
+            "use a larger file, --fadvise random, or io_size = size (one pass)"
+        };
+        out.push(Warning::ColdTurnedWarm {
+            workload: workload.into(),
+            backend: c.label(),
+            resident_end_pct: w.resident_end_pct,
+            served_min_pct: w.served_min_pct,
+            cause,
+            hint,
+        });
+    }
+    let amplification = m.evidence.process_read_amplification.or(m.evidence.read_amplification).unwrap_or(0.0);
+    if c.plan.rw.is_random()
+        && c.plan.rw.has_reads()
+        && !c.plan.backend.is_direct()
+        && amplification > MAX_RANDOM_READ_AMPLIFICATION
+    {
+        let faults = per_fault(m).filter(|_| mmap).map(|f| format!("{f}; ")).unwrap_or_default();
+        let (fio_default, hint) = if mmap {
+            ("MADV_RANDOM", "measure without read-around with --advice random, or keep it to measure the default")
+        } else {
+            ("POSIX_FADV_RANDOM", "measure without readahead with --fadvise random, or keep it to measure the default")
+        };
+        out.push(Warning::ReadAmplification {
+            workload: workload.into(),
+            backend: c.label(),
+            amplification,
+            cause: format!("{faults}{}", readahead_in_force(c, m)),
+            fio_default,
+            hint,
+        });
+    }
+    if let Some((written_bytes, device_bytes)) = absorbed_writes(c.plan, m) {
+        out.push(Warning::WritesAbsorbed {
+            workload: workload.into(),
+            backend: c.label(),
+            written_bytes,
+            device_bytes,
+        });
+    }
+}
+
+/// (bytes written, bytes the device wrote through the final sync) when the page cache absorbed
+/// more than `MAX_WRITES_ABSORBED` of them.
+pub fn absorbed_writes(plan: &crate::plan::Plan, m: &Measured) -> Option<(u64, u64)> {
+    let device = m.evidence.device_written_through_sync_bytes?;
+    let written = m.write_ops * crate::kinds::op_bytes(plan);
+    (m.final_sync_ns.is_some() && written as f64 > MAX_WRITES_ABSORBED * device as f64).then_some((written, device))
 }

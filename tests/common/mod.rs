@@ -40,3 +40,12 @@ pub fn stderr(o: &Output) -> String {
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// A test that cannot run here says why on stderr and returns; with `IOBENCH_REQUIRE_ALL=1`
+/// (set by CI) it fails instead, naming what was missing.
+pub fn skip(test: &str, missing: &str) {
+    if std::env::var("IOBENCH_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("{test}: {missing} (IOBENCH_REQUIRE_ALL=1 forbids skipping)");
+    }
+    eprintln!("{test}: skipped: {missing}");
+}
