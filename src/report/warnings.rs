@@ -73,6 +73,11 @@ pub enum Warning {
         fio_default: &'static str,
         hint: &'static str,
     },
+    /// Many write cells absorbed: how many, and the most absorbed.
+    WritesAbsorbedMany {
+        cells: usize,
+        most: Box<Warning>,
+    },
     /// A write run whose bytes mostly never reached the device (overwrites absorbed).
     WritesAbsorbed {
         workload: String,
@@ -131,12 +136,18 @@ impl fmt::Display for Warning {
                 null_p50_ns / p50_ns * 100.0,
                 format_ns(*p50_ns)
             ),
-            Warning::ColdTurnedWarm { workload, backend, resident_end_pct, served_min_pct, cause, hint } => write!(
-                f,
-                "{workload} on {backend}: cache = cold, but {resident_end_pct:.0}% of the file was cached by the end \
-                 and at least {served_min_pct:.0}% of the bytes read came from the page cache ({cause}): this cell \
-                 measures mostly warm reads; {hint}"
-            ),
+            Warning::ColdTurnedWarm { workload, backend, resident_end_pct, served_min_pct, cause, hint } => {
+                let served = if *served_min_pct > MAX_COLD_WARMTH_PCT {
+                    format!("at least {served_min_pct:.0}% of the bytes read came from the page cache")
+                } else {
+                    "its random reads came back to cached pages".into()
+                };
+                write!(
+                    f,
+                    "{workload} on {backend}: cache = cold, but {resident_end_pct:.0}% of the file was cached by the \
+                     end and {served} ({cause}): this cell measures mostly warm reads; {hint}"
+                )
+            }
             Warning::ReadAmplification { workload, backend, amplification, cause, fio_default, hint } => write!(
                 f,
                 "{workload} on {backend}: storage read {amplification:.0}x the bytes these random reads asked for \
@@ -151,6 +162,12 @@ impl fmt::Display for Warning {
                 format_bytes(*device_bytes),
                 *written_bytes as f64 / (*device_bytes).max(1) as f64
             ),
+            Warning::WritesAbsorbedMany { cells, most } => {
+                write!(
+                    f,
+                    "{cells} write cells wrote more than twice what reached the device by the end of their final sync (the rankings note each); the most: {most}"
+                )
+            }
             Warning::SingleRuns => write!(
                 f,
                 "every cell ran once, so no spread is known and rankings within ±15% may be noise: \
@@ -214,6 +231,7 @@ pub fn collect(groups: &[Group<'_>]) -> Vec<Warning> {
     }
     let measured: Vec<&Cell> = groups.iter().flat_map(|g| g.cells.iter()).filter(|c| c.is_measured()).collect();
     collapse_spreads(&mut out, measured.len());
+    collapse_absorbed(&mut out);
     if !measured.is_empty() && measured.iter().all(|c| c.ok.len() == 1) {
         out.push(Warning::SingleRuns);
     }
@@ -222,17 +240,41 @@ pub fn collect(groups: &[Group<'_>]) -> Vec<Warning> {
 
 /// Replaces more than `MAX_SPREAD_LISTED` spread warnings by one, where the first of them was.
 fn collapse_spreads(out: &mut Vec<Warning>, measured: usize) {
-    let spread = |w: &Warning| matches!(w, Warning::Spread { .. });
-    let count = out.iter().filter(|w| spread(w)).count();
+    let pct = |w: &Warning| if let Warning::Spread { pct, .. } = w { Some(*pct) } else { None };
+    collapse(out, pct, |cells, widest| Warning::SpreadMany { cells, of: measured, widest });
+}
+
+/// Likewise for write cells whose bytes the page cache absorbed, keeping the most absorbed.
+fn collapse_absorbed(out: &mut Vec<Warning>) {
+    let ratio = |w: &Warning| match w {
+        Warning::WritesAbsorbed { written_bytes, device_bytes, .. } => {
+            Some(*written_bytes as f64 / (*device_bytes).max(1) as f64)
+        }
+        _ => None,
+    };
+    collapse(out, ratio, |cells, most| Warning::WritesAbsorbedMany { cells, most });
+}
+
+/// Replaces the warnings of one kind (those `figure` gives a value) by one made by `many` from
+/// their count and the one with the largest figure, when there are more than `MAX_SPREAD_LISTED`.
+fn collapse(
+    out: &mut Vec<Warning>,
+    figure: impl Fn(&Warning) -> Option<f64>,
+    many: impl Fn(usize, Box<Warning>) -> Warning,
+) {
+    let count = out.iter().filter(|w| figure(w).is_some()).count();
     if count <= MAX_SPREAD_LISTED {
         return;
     }
-    let pct = |w: &Warning| if let Warning::Spread { pct, .. } = w { *pct } else { 0.0 };
-    let Some(at) = out.iter().position(spread) else { return };
-    let widest = out.iter().filter(|w| spread(w)).max_by(|a, b| pct(a).total_cmp(&pct(b))).cloned();
-    let Some(widest) = widest else { return };
-    out.retain(|w| !spread(w));
-    out.insert(at.min(out.len()), Warning::SpreadMany { cells: count, of: measured, widest: Box::new(widest) });
+    let Some(at) = out.iter().position(|w| figure(w).is_some()) else { return };
+    let largest = out
+        .iter()
+        .filter(|w| figure(w).is_some())
+        .max_by(|a, b| figure(a).unwrap_or(0.0).total_cmp(&figure(b).unwrap_or(0.0)))
+        .cloned();
+    let Some(largest) = largest else { return };
+    out.retain(|w| figure(w).is_none());
+    out.insert(at.min(out.len()), many(count, Box::new(largest)));
 }
 
 fn cache_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
@@ -261,10 +303,21 @@ fn cache_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
 pub struct Warmth {
     pub resident_end_pct: f64,
     pub served_min_pct: f64,
+    /// The reads could land on pages cached earlier in the run (random offsets, or more bytes
+    /// read than the file holds), so the residency at the end says how often they did.
+    pub rereads: bool,
 }
 
-/// A cold cell that reads, on a backend that uses the page cache, whose warmest run ended more
-/// than half cached or served more than half its bytes from the cache.
+impl Warmth {
+    fn is_warm(&self) -> bool {
+        self.served_min_pct > MAX_COLD_WARMTH_PCT || (self.rereads && self.resident_end_pct > MAX_COLD_WARMTH_PCT)
+    }
+}
+
+/// A cold cell that reads, on a backend that uses the page cache, whose warmest run served more
+/// than half its bytes from the cache, or ended more than half cached while its reads could
+/// come back to cached pages. A single sequential pass ends fully cached without reading one
+/// cached page, so its residency alone does not make it warm.
 pub fn turned_warm(c: &Cell<'_>) -> Option<Warmth> {
     if c.plan.cache != CacheState::Cold || c.plan.backend.is_direct() || c.is_null() || !c.plan.rw.has_reads() {
         return None;
@@ -274,9 +327,16 @@ pub fn turned_warm(c: &Cell<'_>) -> Option<Warmth> {
         .map(|m| Warmth {
             resident_end_pct: m.evidence.resident_end_pct.unwrap_or(0.0),
             served_min_pct: m.evidence.cache_served_min_pct.unwrap_or(0.0),
+            rereads: c.plan.rw.is_random() || read_bytes(c.plan, m) > c.plan.size_bytes,
         })
-        .filter(|w| w.resident_end_pct > MAX_COLD_WARMTH_PCT || w.served_min_pct > MAX_COLD_WARMTH_PCT)
-        .max_by(|a, b| a.served_min_pct.total_cmp(&b.served_min_pct))
+        .filter(Warmth::is_warm)
+        .max_by(|a, b| {
+            a.served_min_pct.total_cmp(&b.served_min_pct).then(a.resident_end_pct.total_cmp(&b.resident_end_pct))
+        })
+}
+
+fn read_bytes(plan: &crate::plan::Plan, m: &Measured) -> u64 {
+    m.read_ops * crate::kinds::op_bytes(plan)
 }
 
 /// Storage bytes per major fault, when the run faulted.
@@ -305,22 +365,22 @@ fn evidence_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
     let Some(m) = c.median_run().and_then(|r| r.measured.as_ref()) else { return };
     let mmap = c.plan.backend.reads_in_place();
     if let Some(w) = turned_warm(c) {
-        let read_bytes = m.read_ops * crate::kinds::op_bytes(c.plan);
         let mut causes = Vec::new();
-        if let Some(f) = per_fault(m).filter(|_| mmap) {
+        if let Some(f) = per_fault(m).filter(|_| mmap && c.plan.rw.is_random()) {
             causes.push(format!("{f}, {}", readahead_in_force(c, m)));
         } else if m.evidence.process_read_amplification.or(m.evidence.read_amplification).is_some_and(|a| a > 1.5) {
             causes.push(readahead_in_force(c, m));
         }
-        if read_bytes > c.plan.size_bytes {
+        let read = read_bytes(c.plan, m);
+        if read > c.plan.size_bytes {
             causes.push(format!(
                 "the run read {} of a {} file, so it came back to blocks it had read",
-                format_bytes(read_bytes),
+                format_bytes(read),
                 format_bytes(c.plan.size_bytes)
             ));
         }
         if causes.is_empty() {
-            causes.push("another process may have read the file meanwhile".into());
+            causes.push("neither read-around nor re-reading explains it: the file was cached when read".into());
         }
         let cause = causes.join("; ");
         let hint = if mmap {
