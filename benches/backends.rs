@@ -25,7 +25,7 @@ use iobench::plan::{Durability, Plan};
 use iobench::result::{Measured, Results, RunResult, RunStatus};
 use iobench::run::{Limit, Prepared};
 use iobench::session::Session;
-use iobench::stats;
+use iobench::base::stats;
 use iobench::workload::cli_value;
 use std::path::PathBuf;
 use std::time::Duration;

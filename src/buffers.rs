@@ -1,7 +1,7 @@
 //! I/O buffers: one slot per operation in flight, page-aligned (enough for O_DIRECT on
 //! common filesystems), in one anonymous mapping so queue backends can register it at once.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::tuning::{Advice, BufferKind};
 use memmap2::MmapMut;
 
@@ -62,8 +62,8 @@ impl BufferPool {
         Some(match huge {
             Some(h) => format!(
                 "I/O buffers: hugepage, {} region, AnonHugePages {} ({:.0}%)",
-                crate::units::format_size(used as u64),
-                crate::units::format_size(h),
+                crate::base::units::format_size(used as u64),
+                crate::base::units::format_size(h),
                 h as f64 * 100.0 / used as f64
             ),
             None => "I/O buffers: hugepage (smaps entry not found)".into(),

@@ -3,7 +3,7 @@
 //! and memcpy bandwidth bound warm-cache runs; the device's O_DIRECT sequential throughput and
 //! 4 KiB random-read IOPS at depth bound cold ones (`iobench probe`).
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::pattern;
 use crate::plan::{Plan, PlanContext};
 use crate::result::RunStatus;

@@ -1,11 +1,11 @@
 //! Data files: created by iobench, filled with the pattern, reused when size and seed match,
 //! and put in the requested page-cache state before a run.
 
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::os;
 use crate::pattern::{self, PAGE};
 use crate::plan::CacheState;
-use crate::units::format_size;
+use crate::base::units::format_size;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -95,7 +95,7 @@ impl DataFile {
             let mut buf = vec![0u8; CHUNK];
             let mut offset = 0u64;
             while offset < self.size {
-                if crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+                if crate::base::stop::requested() {
                     return Err(Error::Precondition(format!("interrupted while creating {}", self.path.display())));
                 }
                 let n = CHUNK.min((self.size - offset) as usize);

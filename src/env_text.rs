@@ -2,7 +2,7 @@
 
 use crate::ceilings::DeviceCeilings;
 use crate::env::Environment;
-use crate::units::format_size;
+use crate::base::units::format_size;
 use std::fmt::Write;
 
 fn gb_s(bytes_per_s: f64) -> String {

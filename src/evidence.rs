@@ -339,7 +339,7 @@ pub fn summary(e: &Evidence, major_faults: u64) -> String {
     }
     let anon_huge = e.smaps_rollup_end.get("anon_huge_pages_bytes").copied().unwrap_or(0);
     if anon_huge > 0 {
-        parts.push(format!("AnonHuge {}", crate::units::format_size(anon_huge)));
+        parts.push(format!("AnonHuge {}", crate::base::units::format_size(anon_huge)));
     }
     // pgscan_anon + pgscan_file count every scan once (the per-reclaimer counters overlap them).
     let scanned: u64 = ["pgscan_anon", "pgscan_file"].iter().filter_map(|k| e.vmstat_delta.get(*k)).sum();

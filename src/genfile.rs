@@ -4,13 +4,12 @@
 //! interrupted) never passes for a complete one. A file found at such a name is reused only
 //! when its own check says it is intact, and replaced only when it is known to be iobench's.
 
-use crate::error::{Error, IoContext, Result};
-use crate::units::format_size;
+use crate::base::error::{Error, IoContext, Result};
+use crate::base::units::format_size;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 
 /// The temporary file a generator writes into.
 pub struct Sink {
@@ -22,7 +21,7 @@ pub struct Sink {
 impl Sink {
     /// Appends `bytes`; fails at once after Ctrl-C, and names the fix when the disk is full.
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        if crate::run::STOP.load(Ordering::Relaxed) {
+        if crate::base::stop::requested() {
             return Err(Error::Precondition(format!("interrupted while creating {}", self.path.display())));
         }
         self.file.write_all(bytes).map_err(|e| self.error(e))

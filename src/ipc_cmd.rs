@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use iobench::ipc::{self, ChildArgs, Mode, Options};
-use iobench::units::parse_duration;
+use iobench::base::units::parse_duration;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

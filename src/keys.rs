@@ -1,7 +1,7 @@
 //! Clear messages for workload tables that do not deserialize or would expand to absurd suites:
 //! serde names the type it wanted, not the key, and lists every known field on an unknown one.
 
-use crate::error::Error;
+use crate::base::error::Error;
 use crate::workload::RawWorkload;
 use toml::{Table, Value};
 

@@ -15,7 +15,7 @@
 //!   loop runs one scan at a time per worker.
 
 use crate::data::DataFile;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::logscan::{self, Counts};
 use crate::plan::{CacheState, Plan, PlanContext, Rw};
 use crate::records::{self, Tally};
@@ -89,7 +89,7 @@ fn finish_records(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -
     let rs = match &raw.record_size {
         None => records::DEFAULT_RECORD_SIZE,
         Some(Value::Integer(n)) if *n > 0 => *n as u64,
-        Some(Value::String(s)) => crate::units::parse_size(s).map_err(|m| Error::invalid("record_size", m))?,
+        Some(Value::String(s)) => crate::base::units::parse_size(s).map_err(|m| Error::invalid("record_size", m))?,
         Some(v) => return Err(Error::invalid("record_size", format!("{v} is not a size (examples: 32, 128, 4k)"))),
     };
     if !rs.is_multiple_of(8) || !(records::MIN_RECORD_SIZE..=records::MAX_RECORD_SIZE).contains(&rs) {

@@ -4,15 +4,14 @@
 //! `run` (the loop, driving a `backend`) → `result` (JSON) → `report`.
 
 pub mod article;
+pub mod base;
 pub mod backend;
 pub mod buffers;
 pub mod ceilings;
 pub mod cleanup;
-pub mod clock;
 pub mod data;
 pub mod env;
 pub mod env_text;
-pub mod error;
 pub mod evidence;
 pub mod genfile;
 pub mod ipc;
@@ -31,11 +30,9 @@ pub mod result;
 pub mod run;
 pub mod safety;
 pub mod session;
-pub mod stats;
 pub mod suites;
 pub mod sysinfo;
 pub mod tuning;
-pub mod units;
 pub mod workload;
 
-pub use error::{Error, Result};
+pub use base::error::{Error, Result};

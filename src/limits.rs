@@ -6,9 +6,9 @@
 //! child process (see `isolate`); the window is read by the mmap backend.
 
 use crate::backend::BackendKind;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::PlanContext;
-use crate::units::{format_size, parse_size};
+use crate::base::units::{format_size, parse_size};
 use crate::workload::RawWorkload;
 use serde::{Deserialize, Serialize};
 use toml::Value;

@@ -13,9 +13,9 @@
 //! in pieces of any size and still finds a match split across two pieces.
 
 use crate::data::DataFile;
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::genfile::{self, Found};
-use crate::units::format_size;
+use crate::base::units::format_size;
 use memchr::memmem;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -320,7 +320,7 @@ impl Timestamp {
         let s = self.micros / 1_000_000;
         if s != self.second {
             self.second = s;
-            let (y, m, d) = crate::units::civil_date(s / 86_400);
+            let (y, m, d) = crate::base::units::civil_date(s / 86_400);
             let text = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600 % 24, s / 60 % 60, s % 60);
             self.text.copy_from_slice(text.as_bytes());
         }

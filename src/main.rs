@@ -109,7 +109,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         link_latest(&output);
     }
     println!("results: {}", output.display());
-    let interrupted = iobench::run::STOP.load(std::sync::atomic::Ordering::Relaxed);
+    let interrupted = iobench::base::stop::requested();
     if interrupted {
         eprintln!("iobench: interrupted; the {} finished runs are kept in {}", results.runs.len(), output.display());
     }
@@ -155,7 +155,7 @@ fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {
         eprintln!("iobench: the general report could not be written ({e}); ARTICLE.md was");
     }
     println!("\narticle: {} ({} plots)", outcome.article.display(), outcome.plots);
-    if iobench::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+    if iobench::base::stop::requested() {
         eprintln!("iobench: interrupted; ARTICLE.md covers the runs that finished");
         return Ok(ExitCode::from(1));
     }
@@ -209,7 +209,7 @@ fn default_dir(suite: &str) -> PathBuf {
 }
 
 fn utc_stamp(unix_s: u64) -> String {
-    let (y, m, d, hh, mm, ss) = iobench::units::utc_parts(unix_s);
+    let (y, m, d, hh, mm, ss) = iobench::base::units::utc_parts(unix_s);
     format!("{y:04}{m:02}{d:02}-{hh:02}{mm:02}{ss:02}")
 }
 

@@ -2,8 +2,8 @@
 //! Backends and the run loop only ever see a `Plan`.
 
 use crate::backend::BackendKind;
-use crate::error::{Error, Result};
-use crate::units::{parse_duration, parse_size};
+use crate::base::error::{Error, Result};
+use crate::base::units::{parse_duration, parse_size};
 use crate::workload::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -19,10 +19,10 @@
 //! the run completed (see `Tally`).
 
 use crate::data::DataFile;
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::genfile::{self, Found};
 use crate::pattern::mix;
-use crate::units::format_size;
+use crate::base::units::format_size;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};

@@ -2,9 +2,9 @@
 //! its key. Bump `SCHEMA_VERSION` on any incompatible change; readers refuse newer versions.
 
 use crate::env::Environment;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::Plan;
-use crate::stats::{IntervalPoint, LatencySummary};
+use crate::base::stats::{IntervalPoint, LatencySummary};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -14,23 +14,21 @@
 
 use crate::backend::{self, Backend, Completion, Op, OpKind};
 use crate::buffers::BufferPool;
-use crate::clock::Clock;
+use crate::base::clock::Clock;
 use crate::data::DataFile;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::evidence::Evidence;
 use crate::offsets::OpStream;
 use crate::os::Usage;
 use crate::pattern::{self, WriteTemplate};
 use crate::plan::{Consume, Plan};
 use crate::result::{CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};
-use crate::stats::{self, Hist, SeriesRecorder};
+use crate::base::stats::{self, Hist, SeriesRecorder};
+use crate::base::stop::STOP;
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// Set by a signal handler (or a failing worker) to end every run at the next operation.
-pub static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Interval of the time series kept in every result.
 pub const DEFAULT_SERIES_INTERVAL: Duration = Duration::from_secs(1);
@@ -425,7 +423,7 @@ fn worker(
         write_ops: 0,
         bytes: 0,
         runtime_ns: 0,
-        series: SeriesRecorder::new(interval_ns),
+        series: SeriesRecorder::new(interval_ns, || Usage::thread().major_faults),
         sync_hist: stats::new_hist(),
         verified_blocks: 0,
         completed: 0,

@@ -14,7 +14,7 @@
 //! opened, since the file may have changed in between.
 
 use crate::data::DataFile;
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::pattern;
 use crate::plan::Plan;
 use std::fs::File;

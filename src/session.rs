@@ -2,7 +2,7 @@
 //! another, writing the results file after each run so a crash loses at most the run in progress.
 
 use crate::env::Environment;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::{Plan, PlanContext};
 use crate::result::{Results, RunResult, RunStatus};
 use crate::run;
@@ -54,7 +54,7 @@ impl Session {
     }
 
     /// Runs every plan, telling `progress` when each cell starts and ends. After Ctrl-C
-    /// (`run::STOP`) the cell in progress is dropped and every finished one is kept.
+    /// (`base::stop`) the cell in progress is dropped and every finished one is kept.
     pub fn run_with(&self, mut progress: impl FnMut(Progress<'_>)) -> Result<Results> {
         // Removes what this invocation created when the session ends, however it ends.
         let _files = crate::cleanup::Scope::enter(self.safety.keep_files);
@@ -64,13 +64,13 @@ impl Session {
         let _ = crate::cleanup::create_dir_all(&dir);
         let mut results = Results::new(&self.suite.name, Environment::capture(&dir));
         for (index, (plan, notes)) in plans.into_iter().enumerate() {
-            if run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            if crate::base::stop::requested() {
                 break;
             }
             progress(Progress::Start { index, total, plan: &plan });
             // In a child process when the plan sets memory_limit or address_space_limit.
             let outcome = crate::isolate::execute(&plan, notes.clone(), series_interval(&plan));
-            if run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            if crate::base::stop::requested() {
                 break;
             }
             let result = match outcome {

@@ -1,7 +1,7 @@
 //! The suites shipped in `workloads/`, built into the binary so `iobench run NAME` and
 //! `iobench list` work from any directory.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::workload::Suite;
 use std::path::Path;
 

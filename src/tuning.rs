@@ -7,9 +7,9 @@
 //! says so, so one command line can compare backends that understand different settings.
 
 use crate::backend::BackendKind;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::{PlanContext, Rw};
-use crate::units::parse_duration;
+use crate::base::units::parse_duration;
 use crate::workload::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! every listed key), with `backend` varying fastest so the same workload runs on each backend
 //! one after another. `plan::Plan::from_raw` turns each expanded workload into a validated plan.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use serde::Deserialize;
 use std::path::Path;
 use toml::{Table, Value};
@@ -198,7 +198,7 @@ fn default_name(raw: &RawWorkload) -> String {
     };
     let bs = match bs {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Integer(n)) => crate::units::format_size(*n as u64),
+        Some(Value::Integer(n)) => crate::base::units::format_size(*n as u64),
         _ => fallback.into(),
     };
     let cache = raw.cache.as_deref().unwrap_or("warm");

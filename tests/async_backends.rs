@@ -220,7 +220,7 @@ fn thread_histograms_merge_exactly() {
         let p = plan_of(&r);
         let m = run_ok(&p);
         assert_eq!(m.per_thread.len(), 3, "{backend}");
-        let hist = iobench::stats::decode(&m.latency_histogram).unwrap();
+        let hist = iobench::base::stats::decode(&m.latency_histogram).unwrap();
         assert_eq!(hist.len(), m.ops, "{backend}: the merged histogram counts every operation");
         assert_eq!(m.ops, m.per_thread.iter().map(|t| t.ops).sum::<u64>(), "{backend}");
         assert_eq!(m.ops, 3 * 256, "{backend}: io_size is per thread");

@@ -118,7 +118,7 @@ fn numbers_are_consistent_and_runtime_is_respected() {
         assert!(l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p99_9 && l.p99_9 <= l.max);
         assert!(m.runtime_ns >= 300_000_000, "{backend}: ran at least the requested time");
         assert!(m.runtime_ns < 300_000_000 + 200_000_000, "{backend}: {} ns is far past 300 ms", m.runtime_ns);
-        let hist = iobench::stats::decode(&m.latency_histogram).unwrap();
+        let hist = iobench::base::stats::decode(&m.latency_histogram).unwrap();
         assert_eq!(hist.len(), m.ops, "{backend}: the histogram holds every op");
         let series_ops: u64 = m.series.points.iter().map(|p| p.ops).sum();
         assert_eq!(series_ops, m.ops, "{backend}: the series adds up to the total");

@@ -4,7 +4,7 @@
 //! expected outcome; it runs every time.
 
 use iobench::session::Session;
-use iobench::units::{format_size, parse_duration, parse_size};
+use iobench::base::units::{format_size, parse_duration, parse_size};
 use iobench::workload::Suite;
 use proptest::prelude::*;
 use std::path::Path;

@@ -9,7 +9,7 @@ use iobench::report::cells::{self, Spread};
 use iobench::report::document::Report;
 use iobench::result::{Results, RunStatus};
 use iobench::session::Session;
-use iobench::stats;
+use iobench::base::stats;
 use iobench::workload::Suite;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ fn lists_expand_backend_fastest_and_repeats_interleave() {
         .plans()
         .unwrap()
         .iter()
-        .map(|(p, _)| format!("{}:{}", iobench::units::format_size(p.bs_bytes), p.backend))
+        .map(|(p, _)| format!("{}:{}", iobench::base::units::format_size(p.bs_bytes), p.backend))
         .collect();
     let once = ["4k:buffered", "4k:mmap", "1m:buffered", "1m:mmap"];
     assert_eq!(order, [once, once].concat(), "A B C A B C, not A A B B");
@@ -540,8 +540,8 @@ fn report_of_scans_records_and_ipc_has_their_units_and_sections() {
     assert!(md.contains("## Processes sharing a mapping (iobench ipc)"), "{md}");
     assert!(html.contains("<h2 id=\"ipc\">") && html.contains("<h3>Claims</h3>"));
     for m in &ipc.modes {
-        let p50 = iobench::units::format_ns(m.round_trip_ns.p50 as f64);
-        let p99 = iobench::units::format_ns(m.round_trip_ns.p99 as f64);
+        let p50 = iobench::base::units::format_ns(m.round_trip_ns.p50 as f64);
+        let p99 = iobench::base::units::format_ns(m.round_trip_ns.p99 as f64);
         for out in [&md, &html] {
             assert!(out.contains(m.mode.name()) && out.contains(&p50) && out.contains(&p99), "{}", m.mode.name());
         }
@@ -585,7 +585,7 @@ fn a_single_run_that_swings_between_intervals_gets_a_wider_band() {
     for (i, swing) in [(target, true), (steady, false)] {
         let m = single.runs[i].measured.as_mut().unwrap();
         m.series.points = (0..11)
-            .map(|k| iobench::stats::IntervalPoint {
+            .map(|k| iobench::base::stats::IntervalPoint {
                 t_ns: (k + 1) * 100_000_000,
                 ops: if swing && k % 2 == 1 { 300 } else { 100 },
                 bytes: if swing && k % 2 == 1 { 300 << 12 } else { 100 << 12 },

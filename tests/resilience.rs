@@ -177,7 +177,7 @@ fn sigkill_mid_suite_leaves_every_finished_run_readable() {
     for r in &results.runs {
         assert_eq!(r.status, RunStatus::Ok);
         let m = r.measured.as_ref().unwrap();
-        assert!(m.ops > 0 && iobench::stats::decode(&m.latency_histogram).unwrap().len() == m.ops);
+        assert!(m.ops > 0 && iobench::base::stats::decode(&m.latency_histogram).unwrap().len() == m.ops);
     }
     // And the report builds from it.
     let report_dir = dir.path().join("report");

@@ -9,7 +9,7 @@ mod common;
 
 use common::TempDir;
 use iobench::data::DataFile;
-use iobench::error::Error;
+use iobench::base::error::Error;
 use iobench::evidence::Evidence;
 use iobench::os::knobs::{self, KnobGuard};
 use iobench::plan::{Plan, PlanContext};

@@ -4,10 +4,10 @@
 use super::figures::Cell;
 use super::suite::{MEMORY_LIMIT, SEQ_COLD, SEQ_WARM};
 use crate::backend::BackendKind as B;
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::report::plots::{FONT, PALETTE, Plot, WIDTH, color, log_range, svg, tick, with_legend};
 use crate::result::{Measured, Results};
-use crate::units::format_size;
+use crate::base::units::format_size;
 use plotters::prelude::*;
 
 /// (label, colour, points) of one line.

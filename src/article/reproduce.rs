@@ -3,7 +3,7 @@
 //! verdicts for scripts), the general report (report.md, report.html) and plots/.
 
 use super::{Finding, evaluate, plots, render, suite};
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::result::{Results, write_atomic};
 use crate::session::{Progress, Session};
 use std::path::{Path, PathBuf};

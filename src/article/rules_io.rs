@@ -10,7 +10,7 @@ use super::{Finding, Verdict};
 use crate::backend::BackendKind as B;
 use crate::plan::{Durability, Plan};
 use crate::result::Results;
-use crate::units::format_size;
+use crate::base::units::format_size;
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)

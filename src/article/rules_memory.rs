@@ -10,7 +10,7 @@ use super::{Finding, Verdict};
 use crate::backend::BackendKind as B;
 use crate::result::Results;
 use crate::tuning::Advice;
-use crate::units::format_size;
+use crate::base::units::format_size;
 
 const RSS: &str = "/backend_setup/isolation/child_max_rss_bytes";
 const PEAK: &str = "/backend_setup/isolation/peak_usage_bytes";

@@ -1,7 +1,7 @@
 //! The suite behind `iobench reproduce` (`workloads/article.toml`, built in) and its quick form.
 
-use crate::error::{Error, Result};
-use crate::units::{parse_duration, parse_size};
+use crate::base::error::{Error, Result};
+use crate::base::units::{parse_duration, parse_size};
 use crate::workload::Suite;
 use std::time::Duration;
 use toml::{Table, Value};

@@ -4,7 +4,7 @@
 
 use super::{Backend, Completion, Op, OpKind};
 use crate::data::DataFile;
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::os;
 use crate::plan::{Durability, Plan};
 use std::fs::{File, OpenOptions};

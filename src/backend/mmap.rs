@@ -5,7 +5,7 @@
 
 use super::{Backend, Completion, Op, OpKind};
 use crate::data::DataFile;
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
 use crate::plan::{Durability, Plan};
 use memmap2::{MmapOptions, MmapRaw};

@@ -3,10 +3,10 @@
 //! (collapse works on what is already resident). All of it is untimed setup; each step's
 //! outcome and duration goes into the result's evidence.
 
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::os::advice;
 use crate::tuning::{MapKind, Populate, Tuning};
-use crate::units::{format_ns, format_size};
+use crate::base::units::{format_ns, format_size};
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::time::Instant;

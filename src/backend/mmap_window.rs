@@ -13,7 +13,7 @@
 
 use super::{Backend, Completion, Op, OpKind};
 use crate::data::DataFile;
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
 use crate::plan::{Durability, Plan};
 use crate::tuning::Tuning;
@@ -197,7 +197,7 @@ impl Backend for WindowedMmap {
 
     fn setup_notes(&self) -> Vec<String> {
         let mut notes = self.first_notes.clone();
-        notes.push(format!("mmap window: {} per mapping", crate::units::format_size(self.window)));
+        notes.push(format!("mmap window: {} per mapping", crate::base::units::format_size(self.window)));
         notes
     }
 

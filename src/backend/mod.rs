@@ -14,7 +14,7 @@ pub mod uring;
 
 use crate::buffers::BufferPool;
 use crate::data::DataFile;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -2,7 +2,7 @@
 //! reads, the histogram record and the loop, the floor under every other backend's latency.
 
 use super::{Backend, Completion, Op};
-use crate::error::Result;
+use crate::base::error::Result;
 
 #[derive(Default)]
 pub struct NullBackend {

@@ -2,7 +2,7 @@
 //! a slot's buffer that may travel to another thread.
 
 use crate::result::SubmitStats;
-use crate::stats::{self, Hist};
+use crate::base::stats::{self, Hist};
 
 /// Submit-side times a queue backend records (fio's slat): one record per hand-off of one or
 /// more operations. The loop resets them when measurement starts and collects them at the end.

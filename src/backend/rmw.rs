@@ -17,7 +17,7 @@
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, SlotBuf, SubmitTimes};
 use crate::buffers::BufferPool;
 use crate::data::DataFile;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::Plan;
 use std::collections::VecDeque;
 

@@ -17,7 +17,7 @@
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain};
 use crate::buffers::BufferPool;
 use crate::data::DataFile;
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::logscan::{Counter, Counts};
 use crate::plan::Plan;
 use io_uring::{IoUring, opcode, types};

@@ -6,8 +6,8 @@
 //!   device flush), while `msync(MS_ASYNC)` does nothing on modern Linux.
 
 use super::shared::Shared;
-use crate::error::{IoContext, Result};
-use crate::stats::{self, LatencySummary};
+use crate::base::error::{IoContext, Result};
+use crate::base::stats::{self, LatencySummary};
 use serde::{Deserialize, Serialize};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -82,7 +82,7 @@ pub fn clear(file: &Path) -> Result<()> {
 
 /// Times `updates` stores, each followed by msync of its page, for at most `budget`.
 pub fn msync_cost(shared: &Shared, updates: u64, budget: Duration) -> MsyncCost {
-    let clock = crate::clock::Clock::get();
+    let clock = crate::base::clock::Clock::get();
     let base = shared.raw().as_mut_ptr();
     let (mut store, mut sync, mut async_) = (stats::new_hist(), stats::new_hist(), stats::new_hist());
     // Write every page once and sync, so the timed stores find allocated blocks (the file is

@@ -19,8 +19,8 @@ pub mod claims;
 mod shared;
 mod stream;
 
-use crate::error::{Error, IoContext, Result};
-use crate::stats::{self, LatencySummary};
+use crate::base::error::{Error, IoContext, Result};
+use crate::base::stats::{self, LatencySummary};
 use serde::{Deserialize, Serialize};
 use shared::{Shared, WaitKind};
 use std::io::Read;
@@ -208,7 +208,7 @@ pub fn run(opts: &Options) -> Result<IpcReport> {
         msync: None,
     };
     for &mode in &opts.modes {
-        if crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+        if crate::base::stop::requested() {
             break;
         }
         report.modes.push(run_mode(opts, mode, &file, &shared));
@@ -380,7 +380,7 @@ pub fn child_main(a: &ChildArgs) -> i32 {
 
 /// The terminal table.
 pub fn render(r: &IpcReport) -> String {
-    use crate::units::format_ns;
+    use crate::base::units::format_ns;
     let mut out = format!(
         "ipc: two processes, up to {} round trips or {} per mode\n  {:<11} {:>10} {:>9} {:>9} {:>9} {:>9}  {}\n",
         r.exchanges_requested,
@@ -438,7 +438,7 @@ pub fn render(r: &IpcReport) -> String {
 
 /// A Markdown section for reports (`## Processes sharing a mapping`).
 pub fn markdown(r: &IpcReport) -> String {
-    use crate::units::format_ns;
+    use crate::base::units::format_ns;
     let mut out = String::from("## Processes sharing a mapping (iobench ipc)\n\n");
     out.push_str("| mode | round trips/s | p50 | p99 | p99.9 | round trips | how |\n|---|---|---|---|---|---|---|\n");
     for m in &r.modes {

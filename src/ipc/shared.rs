@@ -8,7 +8,7 @@
 //! mapping, which the kernel keys by page, so both processes wait on the same futex. Every wait
 //! is bounded: it fails at its deadline, and checks now and then whether the other side is gone.
 
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use memmap2::MmapRaw;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -138,11 +138,11 @@ pub fn parent(
     record: &mut dyn FnMut(u64, u64),
 ) -> Result<u64> {
     let word = shared.counter();
-    let clock = crate::clock::Clock::get();
+    let clock = crate::base::clock::Clock::get();
     let end = Instant::now() + runtime;
     let mut done = 0u64;
     // The clock and Ctrl-C are checked every 256 round trips.
-    let stopped = || crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed);
+    let stopped = || crate::base::stop::requested();
     while done < exchanges && (!done.is_multiple_of(256) || (Instant::now() < end && !stopped())) {
         let odd = (2 * done + 1) as u32;
         let t0 = clock.raw();

@@ -3,7 +3,7 @@
 //! by closing its side, which the child reads as end of file. Every read waits in `poll` with a
 //! deadline, so neither side hangs when the other dies.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
@@ -71,12 +71,12 @@ pub fn parent(
     timeout: Duration,
     record: &mut dyn FnMut(u64, u64),
 ) -> Result<u64> {
-    let clock = crate::clock::Clock::get();
+    let clock = crate::base::clock::Clock::get();
     let end = Instant::now() + runtime;
     let mut done = 0u64;
     let fail = |done: u64, why: String| Error::Precondition(format!("after {done} round trips: {why}"));
     // The clock and Ctrl-C are checked every 256 round trips.
-    let stopped = || crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed);
+    let stopped = || crate::base::stop::requested();
     while done < exchanges && (!done.is_multiple_of(256) || (Instant::now() < end && !stopped())) {
         let t0 = clock.raw();
         write_word(wr, done).map_err(|w| fail(done, w))?;

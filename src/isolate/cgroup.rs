@@ -5,8 +5,8 @@
 //! Page cache is charged to the cgroup of the process that faulted it in, so a workload in a
 //! small cgroup sees a file larger than the limit as a file larger than RAM.
 
-use crate::error::{Error, Result};
-use crate::units::format_size;
+use crate::base::error::{Error, Result};
+use crate::base::units::format_size;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -14,11 +14,11 @@
 
 pub mod cgroup;
 
-use crate::error::{Error, IoContext, Result};
+use crate::base::error::{Error, IoContext, Result};
 use crate::plan::{CacheState, Plan};
 use crate::result::{RunResult, RunStatus};
 use crate::run;
-use crate::units::format_size;
+use crate::base::units::format_size;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::os::fd::AsRawFd;

@@ -2,7 +2,7 @@
 //! know (EINVAL) comes back as `Error::Unsupported` naming the kernel version, so the run is
 //! skipped with the reason instead of measuring something the user did not ask for.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::tuning::{Advice, FadviseHint};
 use std::fs::File;
 use std::os::fd::AsRawFd;

@@ -4,7 +4,7 @@
 //! destructor runs: for that path every change is also registered as pre-formatted bytes that
 //! `restore_from_signal` writes back with raw open/write/close, which are async-signal-safe.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicPtr, Ordering};

@@ -8,7 +8,7 @@ pub mod signals;
 pub mod smaps;
 pub mod vmstat;
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::Path;

@@ -16,7 +16,7 @@
 //! Only addresses inside a mapping registered here (`Registration`) are treated this way; any
 //! other SIGBUS is handed back to the previous handler (or the default action), as before.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};

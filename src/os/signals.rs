@@ -2,7 +2,7 @@
 //! are kept and written, and created data files removed); the second exits at once, removing
 //! the data files this invocation created first (see `cleanup`).
 
-use crate::run::STOP;
+use crate::base::stop::STOP;
 use std::sync::atomic::Ordering;
 
 extern "C" fn on_signal(_: libc::c_int) {

@@ -4,7 +4,7 @@
 
 use crate::plan::Plan;
 use crate::result::{RunResult, RunStatus};
-use crate::stats::{self, Hist};
+use crate::base::stats::{self, Hist};
 use serde_json::{Map, Value};
 
 /// Median and spread of one figure over a cell's runs.
@@ -386,9 +386,9 @@ pub fn short_key(key: &str) -> &str {
 /// A plan value as a user writes it: `4k`, `2s`, `fdatasync:64`, `zipf:1.2`.
 pub fn format_value(key: &str, v: &Value) -> String {
     match v {
-        Value::Number(n) if key.ends_with("_bytes") => n.as_u64().map(crate::units::format_size).unwrap_or_default(),
+        Value::Number(n) if key.ends_with("_bytes") => n.as_u64().map(crate::base::units::format_size).unwrap_or_default(),
         Value::Number(n) if key.ends_with("_ns") => {
-            n.as_u64().map(|ns| crate::units::format_ns(ns as f64)).unwrap_or_default()
+            n.as_u64().map(|ns| crate::base::units::format_ns(ns as f64)).unwrap_or_default()
         }
         Value::String(s) => s.clone(),
         Value::Object(o) => {

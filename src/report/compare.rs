@@ -389,7 +389,7 @@ pub fn summary(c: &Comparison) -> String {
 }
 
 /// `5%`, `5` or `0.05` → 0.05. `flag` names the option in the error.
-pub fn parse_fraction(flag: &str, text: &str) -> crate::error::Result<f64> {
+pub fn parse_fraction(flag: &str, text: &str) -> crate::base::error::Result<f64> {
     let t = text.trim();
     let (number, pct) = match t.strip_suffix('%') {
         Some(n) => (n.trim(), true),
@@ -397,11 +397,11 @@ pub fn parse_fraction(flag: &str, text: &str) -> crate::error::Result<f64> {
     };
     let v: f64 = number
         .parse()
-        .map_err(|_| crate::error::Error::invalid(flag, format!("'{text}' is not a percentage (examples: 5%, 10%)")))?;
+        .map_err(|_| crate::base::error::Error::invalid(flag, format!("'{text}' is not a percentage (examples: 5%, 10%)")))?;
     // A bare number above 1 can only mean percent.
     let v = if pct || v > 1.0 { v / 100.0 } else { v };
     if !(0.0..1.0).contains(&v) || !v.is_finite() {
-        return Err(crate::error::Error::invalid(flag, format!("'{text}' must be from 0% to below 100%")));
+        return Err(crate::base::error::Error::invalid(flag, format!("'{text}' must be from 0% to below 100%")));
     }
     Ok(v)
 }

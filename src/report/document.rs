@@ -7,7 +7,7 @@ use super::plots::{self, Plot, bars, latency, series, sweep};
 use super::ranking::{self, Table};
 use super::warnings::{self, Warning};
 use crate::env::Environment;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::ipc::IpcReport;
 use crate::result::{Results, RunResult};
 use std::path::{Path, PathBuf};
@@ -172,7 +172,7 @@ fn plot_sections(groups: &[Group<'_>]) -> Result<Vec<Section>> {
 
 /// `2024-05-01 12:00:00 UTC` from Unix seconds.
 pub fn utc(unix_s: u64) -> String {
-    let (y, m, d, hh, mm, ss) = crate::units::utc_parts(unix_s);
+    let (y, m, d, hh, mm, ss) = crate::base::units::utc_parts(unix_s);
     format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02} UTC")
 }
 
@@ -197,7 +197,7 @@ fn human_bytes(b: u64) -> String {
     match b {
         b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
-        b => crate::units::format_size(b),
+        b => crate::base::units::format_size(b),
     }
 }
 

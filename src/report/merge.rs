@@ -4,9 +4,9 @@
 //! work over total measured time.
 
 use super::cells::cell_key;
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::result::{Measured, Results, RunResult, RunStatus, Series, SyncStats};
-use crate::stats::{self, Hist};
+use crate::base::stats::{self, Hist};
 
 /// Merges every document's runs, cell by cell, in first-seen order.
 pub fn merge(docs: &[Results]) -> Result<Results> {

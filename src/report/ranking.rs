@@ -3,7 +3,7 @@
 
 use super::cells::{Cell, Group, Metric};
 use crate::kinds::PatternFigures;
-use crate::units::format_ns;
+use crate::base::units::format_ns;
 
 /// A table: headers and rows of already formatted cells.
 pub struct Table {
@@ -95,10 +95,10 @@ pub fn table(group: &Group<'_>) -> Table {
         "{} ({}, {} file, {})",
         group.label,
         super::cells::describe(p, &group.varying.iter().map(String::as_str).collect::<Vec<_>>()),
-        crate::units::format_size(p.size_bytes),
+        crate::base::units::format_size(p.size_bytes),
         match (p.runtime_ns, p.io_size_bytes) {
             (Some(ns), _) => format!("{} per run", format_ns(ns as f64)),
-            (None, Some(b)) => format!("{} per thread", crate::units::format_size(b)),
+            (None, Some(b)) => format!("{} per thread", crate::base::units::format_size(b)),
             _ => String::new(),
         }
     );
@@ -115,8 +115,8 @@ fn absorbed_note(c: &Cell<'_>) -> Option<String> {
     Some(format!(
         "durable MB/s: {} written, {} reached the device by the end of the final sync (the page cache absorbed \
          overwrites)",
-        crate::units::format_bytes(written),
-        crate::units::format_bytes(device)
+        crate::base::units::format_bytes(written),
+        crate::base::units::format_bytes(device)
     ))
 }
 

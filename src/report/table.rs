@@ -1,7 +1,7 @@
 //! The terminal table: one row per run, grouped by workload.
 
 use crate::result::{RunResult, RunStatus};
-use crate::units::format_ns;
+use crate::base::units::format_ns;
 
 /// Formats runs as aligned text: a header per workload, a row per backend.
 pub fn render(runs: &[RunResult]) -> String {
@@ -19,8 +19,8 @@ pub fn render(runs: &[RunResult]) -> String {
             "{}: rw={} bs={} size={} iodepth={} threads={} cache={} durability={}{consume}",
             w.name,
             serde_json::to_value(w.rw).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
-            crate::units::format_size(w.bs_bytes),
-            crate::units::format_size(w.size_bytes),
+            crate::base::units::format_size(w.bs_bytes),
+            crate::base::units::format_size(w.size_bytes),
             w.iodepth,
             w.threads,
             w.cache,

@@ -4,7 +4,7 @@ use super::cells::{Cell, Group};
 use crate::plan::CacheState;
 use crate::result::Measured;
 use crate::result::RunStatus;
-use crate::units::{format_bytes, format_ns};
+use crate::base::units::{format_bytes, format_ns};
 use std::fmt;
 
 /// Repeats spanning more than this share of their median make a ranking doubtful.

@@ -5,7 +5,7 @@ use super::{
     BOLD_GRID, FONT, LIGHT_GRID, Plot, WIDTH, backend_entries, cell_colors, color, color_of, keyed_linear, svg, tick,
     with_legend,
 };
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::report::cells::{Cell, Group, Metric};
 use crate::report::plots::HouseStyle;
 use plotters::prelude::*;

@@ -2,10 +2,10 @@
 //! spectrum, with the x axis in "nines" as HdrHistogram plots draw it, and the CDF.
 
 use super::{FONT, Plot, WIDTH, cell_colors, color_of, keyed_linear, log_range, svg, tick, with_legend};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::report::cells::{Cell, Group};
 use crate::report::plots::HouseStyle;
-use crate::stats::Hist;
+use crate::base::stats::Hist;
 use plotters::prelude::*;
 
 /// x positions of the labelled percentiles: −log10(1 − q).

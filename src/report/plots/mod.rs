@@ -6,7 +6,7 @@ pub mod latency;
 pub mod series;
 pub mod sweep;
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;

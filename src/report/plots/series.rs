@@ -2,7 +2,7 @@
 //! the run closest to each cell's median. A collapse mid-run (cache filling, writeback) shows here.
 
 use super::{FONT, Plot, Switch, WIDTH, cell_colors, color_of, log_range, svg, tick, with_legend};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::report::cells::{Group, Metric};
 use crate::report::plots::HouseStyle;
 use crate::result::Measured;

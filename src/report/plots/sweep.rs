@@ -2,7 +2,7 @@
 //! p99 against that parameter, one line per backend.
 
 use super::{FONT, PALETTE, Plot, WIDTH, backend_entries, color, keyed_log, log_range, svg, tick, with_legend};
-use crate::error::Result;
+use crate::base::error::Result;
 use crate::report::cells::{Cell, Group, Metric, describe, flat_key, format_value, plan_key, short_key};
 use crate::report::plots::HouseStyle;
 use plotters::prelude::*;
@@ -171,7 +171,7 @@ pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
     let ymax = lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.3)).fold(0.0, f64::max).max(1e-6) * 1.1;
     let (lo, hi) = log_range(lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.4)));
     let xfmt = |v: &f64| {
-        if param == "bs_bytes" { crate::units::format_size(v.round() as u64) } else { format!("{}", v.round()) }
+        if param == "bs_bytes" { crate::base::units::format_size(v.round() as u64) } else { format!("{}", v.round()) }
     };
     let text = svg((WIDTH, 560), |root| {
         let area = with_legend(root, "backend", &backends)?;

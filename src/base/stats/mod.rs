@@ -2,7 +2,7 @@
 
 pub mod series;
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use base64::Engine;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};

@@ -1,10 +1,10 @@
 //! Per-interval figures (ops, bytes, p50/p99, major faults) so a collapse over time shows.
 //! Each worker keeps one interval histogram and stores it encoded at every boundary, so
 //! threads' series merge exactly and memory stays small. The worker's whole-run histogram is
-//! the sum of its intervals, so each operation is recorded once.
+//! the sum of its intervals, so each operation is recorded once. Major faults come from a reader
+//! the caller passes (getrusage of the worker's thread, see `os::usage`): stats know no OS.
 
 use super::{Hist, new_hist};
-use crate::os::Usage;
 use serde::{Deserialize, Serialize};
 
 /// One interval of the merged series.
@@ -29,12 +29,14 @@ pub struct SeriesRecorder {
     ops: u64,
     bytes: u64,
     faults_at_start: u64,
+    /// Reads the calling thread's major faults (once per interval, never per operation).
+    major_faults: fn() -> u64,
     /// (ops, bytes, major faults, encoded histogram) per finished interval.
     pub intervals: Vec<(u64, u64, u64, Vec<u8>)>,
 }
 
 impl SeriesRecorder {
-    pub fn new(interval_ns: u64) -> Self {
+    pub fn new(interval_ns: u64, major_faults: fn() -> u64) -> Self {
         SeriesRecorder {
             interval_ns,
             next_boundary_ns: interval_ns,
@@ -42,7 +44,8 @@ impl SeriesRecorder {
             total: new_hist(),
             ops: 0,
             bytes: 0,
-            faults_at_start: Usage::thread().major_faults,
+            faults_at_start: major_faults(),
+            major_faults,
             intervals: Vec::new(),
         }
     }
@@ -59,7 +62,7 @@ impl SeriesRecorder {
     }
 
     fn close_interval(&mut self) {
-        let faults = Usage::thread().major_faults;
+        let faults = (self.major_faults)();
         let mut encoded = Vec::new();
         hdrhistogram::serialization::Serializer::serialize(
             &mut hdrhistogram::serialization::V2Serializer::new(),
