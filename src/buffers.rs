@@ -2,7 +2,8 @@
 //! common filesystems), in one anonymous mapping so queue backends can register it at once.
 
 use crate::base::error::{Error, Result};
-use crate::tuning::{Advice, BufferKind};
+use crate::os::advice::Advice;
+use crate::tuning::BufferKind;
 use memmap2::MmapMut;
 
 pub struct BufferPool {
@@ -20,7 +21,7 @@ const HUGE: usize = 2 << 20;
 impl BufferPool {
     /// `slots` buffers of at least `len` bytes, each starting at a multiple of `align`.
     pub fn new(slots: usize, len: usize, align: usize) -> Result<Self> {
-        let align = align.max(crate::os::page_size());
+        let align = align.max(crate::os::fsinfo::page_size());
         let slot_len = len.next_multiple_of(align).max(align);
         let map = MmapMut::map_anon(slot_len * slots)
             .map_err(|e| Error::io(format!("cannot allocate {slots} I/O buffers of {slot_len} bytes"), e))?;
@@ -33,7 +34,7 @@ impl BufferPool {
         if kind == BufferKind::Plain {
             return BufferPool::new(slots, len, align);
         }
-        let align = align.max(crate::os::page_size());
+        let align = align.max(crate::os::fsinfo::page_size());
         let slot_len = len.next_multiple_of(align).max(align);
         let used = (slot_len * slots).next_multiple_of(HUGE);
         let mut map = MmapMut::map_anon(used + HUGE)
@@ -43,7 +44,7 @@ impl BufferPool {
         // SAFETY: base + used lies inside the mapping (one spare huge page was added for it).
         let start = unsafe { map.as_mut_ptr().add(base) };
         crate::os::advice::apply_madvise(start, used, Advice::Hugepage)?;
-        let page = crate::os::page_size();
+        let page = crate::os::fsinfo::page_size();
         for off in (base..base + used).step_by(page) {
             map[off] = 0;
         }

@@ -28,10 +28,10 @@ pub struct MemoryCeilings {
 /// `buffer_bytes` (huge pages where THP allows: faster to set up, and no TLB misses lower the
 /// ceiling). About 0.15 s for 256 MiB, most of it faulting the buffer in.
 pub fn measure_memory(buffer_bytes: usize, passes: u32) -> MemoryCeilings {
-    let buffer_bytes = buffer_bytes.max(2 * crate::os::page_size());
+    let buffer_bytes = buffer_bytes.max(2 * crate::os::fsinfo::page_size());
     let Ok(mut map) = memmap2::MmapMut::map_anon(buffer_bytes) else { return MemoryCeilings::default() };
     // Best effort: without THP the pages are simply 4 KiB.
-    let _ = crate::os::advice::apply_madvise(map.as_mut_ptr(), buffer_bytes, crate::tuning::Advice::Hugepage);
+    let _ = crate::os::advice::apply_madvise(map.as_mut_ptr(), buffer_bytes, crate::os::advice::Advice::Hugepage);
     map.fill(0x5a);
     let mut best_read = f64::INFINITY;
     for _ in 0..passes.max(1) {

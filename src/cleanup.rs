@@ -6,18 +6,15 @@
 //! `--keep-files`. The drop runs on normal return, on error and after a first Ctrl-C or SIGTERM
 //! (the session stops and returns). Whatever existed before is never recorded, so never removed.
 //!
-//! A second Ctrl-C exits at once from the signal handler, which may only make async-signal-safe
-//! calls: so every recorded path is also kept as a pre-formatted C string, and
-//! `unlink_recorded_from_signal` unlinks them with nothing but `unlink`/`rmdir`. SIGKILL leaves
-//! the files (nothing can run).
+//! A second Ctrl-C exits at once from the signal handler: every recorded path is also registered
+//! with `os::signals`, which unlinks it then. SIGKILL leaves the files (nothing can run).
 //!
 //! Without a scope (library users, benches) nothing is recorded and files stay, as before.
 
+use crate::os::signals;
 use std::cell::RefCell;
-use std::ffi::{CString, c_char};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 /// Recorded paths in creation order, each with its signal slot.
 type Recorded = Vec<(PathBuf, Option<usize>)>;
@@ -26,11 +23,6 @@ thread_local! {
     /// The paths recorded by the active scope of this thread.
     static RECORDED: RefCell<Option<Recorded>> = const { RefCell::new(None) };
 }
-
-/// The same paths for the signal handler (leaked C strings; null = free slot).
-const SIGNAL_SLOTS: usize = 256;
-static SIGNAL_PATHS: [AtomicPtr<c_char>; SIGNAL_SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SIGNAL_SLOTS];
-static KEEP: AtomicBool = AtomicBool::new(false);
 
 /// Removes, when dropped, everything recorded while it was active (unless `keep`).
 #[must_use = "files are removed when the scope is dropped"]
@@ -42,7 +34,7 @@ pub struct Scope {
 impl Scope {
     /// Starts recording on this thread. `keep` (`--keep-files`) records but removes nothing.
     pub fn enter(keep: bool) -> Scope {
-        KEEP.store(keep, Ordering::Relaxed);
+        signals::keep_files(keep);
         let outer = RECORDED.with(|r| r.borrow_mut().replace(Vec::new()));
         Scope { keep, outer }
     }
@@ -53,8 +45,7 @@ impl Drop for Scope {
         let recorded = RECORDED.with(|r| std::mem::replace(&mut *r.borrow_mut(), self.outer.take()));
         for (path, slot) in recorded.unwrap_or_default().into_iter().rev() {
             if let Some(slot) = slot {
-                // The string is leaked on purpose: the signal handler may be reading it right now.
-                SIGNAL_PATHS[slot].store(std::ptr::null_mut(), Ordering::Release);
+                signals::forget(slot);
             }
             if self.keep {
                 continue;
@@ -81,17 +72,7 @@ pub fn record_created(path: &Path) {
         if list.iter().any(|(p, _)| p == path) {
             return;
         }
-        let slot = CString::new(path.as_os_str().as_encoded_bytes()).ok().and_then(|c| {
-            let raw = c.into_raw();
-            let slot = SIGNAL_PATHS.iter().position(|s| {
-                s.compare_exchange(std::ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Relaxed).is_ok()
-            });
-            if slot.is_none() {
-                // SAFETY: `raw` came from `into_raw` above and was not published.
-                drop(unsafe { CString::from_raw(raw) });
-            }
-            slot
-        });
+        let slot = signals::unlink_on_second_signal(path);
         list.push((path.to_path_buf(), slot));
     });
 }
@@ -112,25 +93,6 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
         record_created(m);
     }
     Ok(())
-}
-
-/// For the second-signal path: unlinks every recorded path, newest first (unless
-/// `--keep-files`). Async-signal-safe: atomics, `unlink` and `rmdir` only.
-pub fn unlink_recorded_from_signal() {
-    if KEEP.load(Ordering::Relaxed) {
-        return;
-    }
-    for slot in SIGNAL_PATHS.iter().rev() {
-        let p = slot.load(Ordering::Acquire);
-        if !p.is_null() {
-            // SAFETY: `p` is a leaked, NUL-terminated C string that is never freed.
-            unsafe {
-                if libc::unlink(p) != 0 {
-                    libc::rmdir(p);
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

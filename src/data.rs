@@ -144,10 +144,10 @@ impl DataFile {
             CacheState::Cold => {
                 // DONTNEED drops only clean pages, so write back first.
                 file.sync_all().context(|| format!("cannot fsync {}", self.path.display()))?;
-                os::fadvise(&file, libc::POSIX_FADV_DONTNEED)?;
+                os::residency::fadvise(&file, libc::POSIX_FADV_DONTNEED)?;
             }
         }
-        let resident = os::residency_of(&file, self.size)?;
+        let resident = os::residency::residency_of(&file, self.size)?;
         match state {
             CacheState::Warm if resident < 0.99 => Err(Error::Precondition(format!(
                 "cache = warm: only {:.1}% of {} stayed in the page cache after reading it (memory limit?); \

@@ -1,6 +1,7 @@
 //! The environment a result was measured in, captured once per invocation.
 
 use crate::os;
+use crate::os::procfs::{read_trim, selected};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -21,10 +22,10 @@ pub struct Environment {
     pub thp_defrag: String,
     /// The block device behind `device` (null for tmpfs, overlayfs…).
     pub block_device: Option<crate::os::blockdev::DeviceInfo>,
-    pub io_uring: crate::sysinfo::UringSupport,
+    pub io_uring: crate::os::io_uring::UringSupport,
     /// Empty when the kernel exposes no cpufreq (common in VMs).
     pub cpu_governor: String,
-    pub cgroup_memory: crate::sysinfo::CgroupMemory,
+    pub cgroup_memory: crate::os::cgroup::CgroupMemory,
     /// One core's memory bandwidth: the ceiling of warm-cache runs. Null unless measured
     /// (`iobench env`, `iobench run`; see `MEASURE_CEILINGS`).
     pub memory_ceilings: Option<crate::ceilings::MemoryCeilings>,
@@ -37,19 +38,6 @@ pub static MEASURE_CEILINGS: std::sync::atomic::AtomicBool = std::sync::atomic::
 /// Buffer size of the memory ceilings: eight times the largest L3 cache of common servers, and small
 /// enough (about 0.15 s) that every `iobench run` can afford to measure them.
 pub const CEILING_BUFFER_BYTES: usize = 256 << 20;
-
-fn read_trim(path: &str) -> String {
-    std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default()
-}
-
-/// The `[selected]` word of a sysfs choice file such as THP's `always [madvise] never`.
-pub fn selected(choices: &str) -> String {
-    choices
-        .split_whitespace()
-        .find(|w| w.starts_with('['))
-        .map(|w| w.trim_matches(|c| c == '[' || c == ']').to_string())
-        .unwrap_or_else(|| choices.to_string())
-}
 
 impl Environment {
     /// Captures the machine and the filesystem holding `dir`.
@@ -68,26 +56,26 @@ impl Environment {
             .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
             .map(|kb| kb * 1024)
             .unwrap_or(0);
-        let mount = os::mount_of(dir).or_else(|| os::mount_of(Path::new(".")));
+        let mount = os::mounts::mount_of(dir).or_else(|| os::mounts::mount_of(Path::new(".")));
         Environment {
             iobench_version: env!("CARGO_PKG_VERSION").to_string(),
-            hostname: read_trim("/proc/sys/kernel/hostname"),
-            kernel: read_trim("/proc/sys/kernel/osrelease"),
+            hostname: read_trim("/proc/sys/kernel/hostname").unwrap_or_default(),
+            kernel: os::procfs::kernel_release(),
             cpu_model,
             cpus: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
             memory_bytes,
-            page_size_bytes: os::page_size() as u64,
+            page_size_bytes: os::fsinfo::page_size() as u64,
             fs_type: mount.as_ref().map(|m| m.fs_type.clone()).unwrap_or_default(),
             mount_options: mount.as_ref().map(|m| m.options.clone()).unwrap_or_default(),
             device: mount.as_ref().map(|m| m.device.clone()).unwrap_or_default(),
-            thp_enabled: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/enabled")),
-            thp_defrag: selected(&read_trim("/sys/kernel/mm/transparent_hugepage/defrag")),
+            thp_enabled: selected(&read_trim(os::knobs::THP_ENABLED).unwrap_or_default()),
+            thp_defrag: selected(&read_trim(os::knobs::THP_DEFRAG).unwrap_or_default()),
             block_device: os::blockdev::of_path(dir)
                 .or_else(|| os::blockdev::of_path(Path::new(".")))
                 .map(|d| d.info()),
-            io_uring: crate::sysinfo::probe_uring(),
-            cpu_governor: crate::sysinfo::cpu_governor(),
-            cgroup_memory: crate::sysinfo::cgroup_memory(),
+            io_uring: crate::os::io_uring::probe_uring(),
+            cpu_governor: crate::os::procfs::cpu_governor(),
+            cgroup_memory: crate::os::cgroup::cgroup_memory(),
             memory_ceilings: MEASURE_CEILINGS
                 .load(std::sync::atomic::Ordering::Relaxed)
                 .then(|| crate::ceilings::measure_memory(CEILING_BUFFER_BYTES, 3)),

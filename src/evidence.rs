@@ -116,12 +116,12 @@ pub struct EvidenceProbe {
 }
 
 fn page_bytes(vm: &VmStat, key: &str) -> u64 {
-    vm.get(key).unwrap_or(0) * os::page_size() as u64
+    vm.get(key).unwrap_or(0) * os::fsinfo::page_size() as u64
 }
 
 fn residency_pct(data: &DataFile) -> Option<f64> {
     let file = std::fs::File::open(&data.path).ok()?;
-    os::residency(&file).ok().map(|r| r * 100.0)
+    os::residency::residency(&file).ok().map(|r| r * 100.0)
 }
 
 impl Evidence {

@@ -31,7 +31,6 @@ pub mod run;
 pub mod safety;
 pub mod session;
 pub mod suites;
-pub mod sysinfo;
 pub mod tuning;
 pub mod workload;
 

@@ -76,7 +76,7 @@ impl Limits {
             window_bytes = None;
         }
         if let Some(w) = window_bytes {
-            let page = crate::os::page_size() as u64;
+            let page = crate::os::fsinfo::page_size() as u64;
             if w < bs || !w.is_multiple_of(bs) || !w.is_multiple_of(page) {
                 return Err(Error::invalid(
                     "window",

@@ -19,7 +19,7 @@ use crate::data::DataFile;
 use crate::base::error::{Error, Result};
 use crate::evidence::Evidence;
 use crate::offsets::OpStream;
-use crate::os::Usage;
+use crate::os::usage::Usage;
 use crate::pattern::{self, WriteTemplate};
 use crate::plan::{Consume, Plan};
 use crate::result::{CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};

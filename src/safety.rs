@@ -70,7 +70,7 @@ pub fn classify(path: &Path, size: u64, seed: u64) -> Target {
         return Target::Symlink;
     }
     if ft.is_block_device() || ft.is_char_device() {
-        let len = File::open(path).ok().and_then(|f| crate::os::file_len(&f).ok()).filter(|_| ft.is_block_device());
+        let len = File::open(path).ok().and_then(|f| crate::os::fsinfo::file_len(&f).ok()).filter(|_| ft.is_block_device());
         return Target::Device { block: ft.is_block_device(), len };
     }
     if ft.is_dir() {

@@ -10,35 +10,12 @@ use crate::backend::BackendKind;
 use crate::base::error::{Error, Result};
 use crate::plan::{PlanContext, Rw};
 use crate::base::units::parse_duration;
+use crate::os::advice::{Advice, FadviseHint};
+use crate::os::knobs::ThpMode;
 use crate::workload::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use toml::Value;
-
-/// `madvise` advice applied to the whole mapping right after it is created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Advice {
-    Normal,
-    Random,
-    Sequential,
-    Willneed,
-    Hugepage,
-    Nohugepage,
-}
-
-impl Advice {
-    pub fn name(self) -> &'static str {
-        match self {
-            Advice::Normal => "normal",
-            Advice::Random => "random",
-            Advice::Sequential => "sequential",
-            Advice::Willneed => "willneed",
-            Advice::Hugepage => "hugepage",
-            Advice::Nohugepage => "nohugepage",
-        }
-    }
-}
 
 /// How the mapping is prefaulted before measurement (untimed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,29 +40,6 @@ pub enum MapKind {
     Private,
 }
 
-/// `posix_fadvise` hint for backends that read through a descriptor and the page cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FadviseHint {
-    Normal,
-    Random,
-    Sequential,
-    Noreuse,
-    Willneed,
-}
-
-impl FadviseHint {
-    pub fn name(self) -> &'static str {
-        match self {
-            FadviseHint::Normal => "normal",
-            FadviseHint::Random => "random",
-            FadviseHint::Sequential => "sequential",
-            FadviseHint::Noreuse => "noreuse",
-            FadviseHint::Willneed => "willneed",
-        }
-    }
-}
-
 /// Backing of the I/O buffers of non-mmap backends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,25 +49,6 @@ pub enum BufferKind {
     Plain,
     /// A 2 MiB-aligned anonymous region with `MADV_HUGEPAGE`.
     Hugepage,
-}
-
-/// `/sys/kernel/mm/transparent_hugepage/enabled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ThpMode {
-    Always,
-    Madvise,
-    Never,
-}
-
-impl ThpMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            ThpMode::Always => "always",
-            ThpMode::Madvise => "madvise",
-            ThpMode::Never => "never",
-        }
-    }
 }
 
 /// The validated tuning of one plan (serialized into every result as `workload.tuning`).

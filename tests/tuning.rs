@@ -298,7 +298,7 @@ fn tuning_that_does_not_apply_is_refused_or_noted() {
     assert_eq!(p.tuning.advice, None);
     assert!(notes.iter().any(|n| n.contains("advice applies only to mmap")), "{notes:?}");
     let (p, _) = Plan::from_raw(&advised("mmap"), ctx).unwrap();
-    assert_eq!(p.tuning.advice, Some(iobench::tuning::Advice::Random));
+    assert_eq!(p.tuning.advice, Some(iobench::os::advice::Advice::Random));
     // Recorded in every result.
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(json["tuning"]["advice"], "random");

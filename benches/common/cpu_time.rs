@@ -3,7 +3,7 @@
 
 use criterion::Throughput;
 use criterion::measurement::{Measurement, ValueFormatter};
-use iobench::os::Usage;
+use iobench::os::usage::Usage;
 
 pub struct CpuTime;
 

@@ -9,7 +9,7 @@ use super::suite::{ADDRESS_SPACE, MEMORY_LIMIT, THP_RANDOM, THP_SEQ};
 use super::{Finding, Verdict};
 use crate::backend::BackendKind as B;
 use crate::result::Results;
-use crate::tuning::Advice;
+use crate::os::advice::Advice;
 use crate::base::units::format_size;
 
 const RSS: &str = "/backend_setup/isolation/child_max_rss_bytes";

@@ -33,7 +33,7 @@ pub fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File
     let opened = OpenOptions::new().read(true).write(plan.rw.has_writes()).custom_flags(flags).open(&data.path);
     let file = opened.map_err(|e| {
         if direct && e.raw_os_error() == Some(libc::EINVAL) {
-            let fs = os::mount_of(&data.path).map(|m| m.fs_type).unwrap_or_else(|| "unknown".into());
+            let fs = os::mounts::mount_of(&data.path).map(|m| m.fs_type).unwrap_or_else(|| "unknown".into());
             Error::Unsupported {
                 backend: plan.backend.to_string(),
                 reason: format!(
@@ -55,10 +55,10 @@ pub fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File
 
 /// The O_DIRECT alignment for `data`, checked against the plan's block size.
 pub fn direct_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
-    let (mem, offset) = match os::dio_align(&data.path) {
+    let (mem, offset) = match os::fsinfo::dio_align(&data.path) {
         Some((m, o)) => (m as u64, o as u64),
         None => {
-            let b = os::fs_block_size(&data.path).unwrap_or(4096);
+            let b = os::fsinfo::fs_block_size(&data.path).unwrap_or(4096);
             (b, b)
         }
     };

@@ -34,7 +34,7 @@ pub(super) fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs:
         .custom_flags(if writes { libc::O_NOFOLLOW } else { 0 })
         .open(&data.path)
         .context(|| format!("cannot open {}", data.path.display()))?;
-    let len = crate::os::file_len(&file).context(|| format!("cannot stat {}", data.path.display()))?;
+    let len = crate::os::fsinfo::file_len(&file).context(|| format!("cannot stat {}", data.path.display()))?;
     if len < plan.size_bytes {
         return Err(Error::Precondition(format!(
             "{} holds {len} bytes, less than size = {}; remove it so iobench recreates it",

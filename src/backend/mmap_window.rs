@@ -88,7 +88,7 @@ impl WindowedMmap {
         let mut start = offset / self.window * self.window;
         if offset + len > start + self.window {
             // Only for block sizes the plan did not check against the window: start at the page.
-            start = offset & !(crate::os::page_size() as u64 - 1);
+            start = offset & !(crate::os::fsinfo::page_size() as u64 - 1);
         }
         let map_len = self.window.max(offset + len - start).min(self.size - start);
         let mut options = MmapOptions::new();

@@ -41,9 +41,9 @@ pub fn open(plan: &Plan, data: &DataFile, plain: OpenPlain) -> Result<Vec<Box<dy
 
 /// The O_DIRECT alignment of `data`'s filesystem (memory and offsets), as `direct` uses it.
 pub fn direct_alignment(data: &DataFile) -> u64 {
-    match crate::os::dio_align(&data.path) {
+    match crate::os::fsinfo::dio_align(&data.path) {
         Some((mem, offset)) => mem.max(offset) as u64,
-        None => crate::os::fs_block_size(&data.path).unwrap_or(4096),
+        None => crate::os::fsinfo::fs_block_size(&data.path).unwrap_or(4096),
     }
 }
 

@@ -37,7 +37,7 @@ impl Shared {
             .write(true)
             .open(path)
             .context(|| format!("cannot open {}", path.display()))?;
-        let len = crate::os::file_len(&file).context(|| format!("cannot stat {}", path.display()))?;
+        let len = crate::os::fsinfo::file_len(&file).context(|| format!("cannot stat {}", path.display()))?;
         if len < FILE_LEN {
             return Err(Error::Precondition(format!("{} is shorter than {FILE_LEN} bytes", path.display())));
         }

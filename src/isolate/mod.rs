@@ -12,9 +12,8 @@
 //! `backend_setup.isolation`. A child the OOM killer killed, or one that died otherwise, comes
 //! back as a failed result saying so.
 
-pub mod cgroup;
-
 use crate::base::error::{Error, IoContext, Result};
+use crate::os::cgroup;
 use crate::plan::{CacheState, Plan};
 use crate::result::{RunResult, RunStatus};
 use crate::run;

@@ -3,7 +3,8 @@
 //! skipped with the reason instead of measuring something the user did not ask for.
 
 use crate::base::error::{Error, Result};
-use crate::tuning::{Advice, FadviseHint};
+use super::procfs::kernel_release;
+use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
@@ -15,9 +16,52 @@ const POSIX_FADV_NOREUSE: libc::c_int = 7;
 /// `MADV_COLLAPSE` (6.1+), the same value on every architecture.
 const MADV_COLLAPSE: libc::c_int = 25;
 
-/// The running kernel's release, e.g. `6.18.4`.
-pub fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()).unwrap_or_default()
+/// `madvise` advice applied to the whole mapping right after it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Advice {
+    Normal,
+    Random,
+    Sequential,
+    Willneed,
+    Hugepage,
+    Nohugepage,
+}
+
+impl Advice {
+    pub fn name(self) -> &'static str {
+        match self {
+            Advice::Normal => "normal",
+            Advice::Random => "random",
+            Advice::Sequential => "sequential",
+            Advice::Willneed => "willneed",
+            Advice::Hugepage => "hugepage",
+            Advice::Nohugepage => "nohugepage",
+        }
+    }
+}
+
+/// `posix_fadvise` hint for backends that read through a descriptor and the page cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FadviseHint {
+    Normal,
+    Random,
+    Sequential,
+    Noreuse,
+    Willneed,
+}
+
+impl FadviseHint {
+    pub fn name(self) -> &'static str {
+        match self {
+            FadviseHint::Normal => "normal",
+            FadviseHint::Random => "random",
+            FadviseHint::Sequential => "sequential",
+            FadviseHint::Noreuse => "noreuse",
+            FadviseHint::Willneed => "willneed",
+        }
+    }
 }
 
 fn unsupported(backend: &str, what: &str, since: &str) -> Error {

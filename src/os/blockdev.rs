@@ -2,6 +2,7 @@
 //! with the whole disk (which holds `queue/`) for a partition. Filesystems without one block
 //! device (tmpfs, overlayfs, btrfs subvolumes) have none, and callers say "unknown".
 
+use super::procfs::read_trim;
 use serde::{Deserialize, Serialize};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -30,10 +31,6 @@ pub struct DeviceInfo {
     pub rotational: bool,
     pub nr_requests: u64,
     pub read_ahead_kb: u64,
-}
-
-fn read_trim(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
 }
 
 /// The block device holding `path`, if it has one.
@@ -67,7 +64,7 @@ impl BlockDevice {
         DeviceInfo {
             name: self.name.clone(),
             model,
-            scheduler: q("scheduler").map(|s| crate::env::selected(&s)).unwrap_or_default(),
+            scheduler: q("scheduler").map(|s| super::procfs::selected(&s)).unwrap_or_default(),
             logical_block_bytes: num("logical_block_size"),
             physical_block_bytes: num("physical_block_size"),
             rotational: num("rotational") == 1,

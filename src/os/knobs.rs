@@ -5,6 +5,7 @@
 //! `restore_from_signal` writes back with raw open/write/close, which are async-signal-safe.
 
 use crate::base::error::{Error, Result};
+use serde::{Deserialize, Serialize};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -30,7 +31,7 @@ pub struct KnobGuard {
 /// `always [madvise] never`, or the whole trimmed text (`128`).
 pub fn read_knob(path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    Ok(crate::env::selected(text.trim()))
+    Ok(super::procfs::selected(text.trim()))
 }
 
 fn write_knob(path: &Path, value: &str) -> Result<()> {
@@ -105,6 +106,25 @@ pub fn restore_from_signal() {
                 libc::write(fd, pending.value.as_ptr().cast(), pending.value.len());
                 libc::close(fd);
             }
+        }
+    }
+}
+
+/// `/sys/kernel/mm/transparent_hugepage/enabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThpMode {
+    Always,
+    Madvise,
+    Never,
+}
+
+impl ThpMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            ThpMode::Always => "always",
+            ThpMode::Madvise => "madvise",
+            ThpMode::Never => "never",
         }
     }
 }

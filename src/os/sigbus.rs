@@ -107,7 +107,7 @@ fn install() -> Result<()> {
     static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {
-            PAGE.store(super::page_size(), Ordering::Relaxed);
+            PAGE.store(super::fsinfo::page_size(), Ordering::Relaxed);
             // SAFETY: sigaction with a zeroed struct we own; the handler only makes async-signal-safe
             // calls (raw mmap syscall, sigaction) and touches atomics.
             unsafe {

@@ -4,9 +4,12 @@
 //!
 //! Page cache is charged to the cgroup of the process that faulted it in, so a workload in a
 //! small cgroup sees a file larger than the limit as a file larger than RAM.
+//!
+//! Also the memory limit this process runs under (`cgroup_memory`, for the environment).
 
 use crate::base::error::{Error, Result};
 use crate::base::units::format_size;
+use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -144,6 +147,62 @@ impl Cgroup {
     pub fn describe(&self) -> String {
         format!("memory cgroup {} ({}, limit {})", self.dir.display(), self.version.name(), format_size(self.limit))
     }
+}
+
+/// The memory limit of this process's cgroup, in force if any ancestor sets one (the smallest
+/// limit on the path to the root applies).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CgroupMemory {
+    /// `v1` or `v2`; empty if no memory controller was found.
+    pub version: String,
+    /// The cgroup's path inside the hierarchy.
+    pub path: String,
+    /// The smallest limit on the way to the root; null = unlimited.
+    pub limit_bytes: Option<u64>,
+}
+
+/// Limits at or above this are "no limit" (v1 writes PAGE_COUNTER_MAX × page size).
+const UNLIMITED: u64 = 1 << 62;
+
+pub fn cgroup_memory() -> CgroupMemory {
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let mount_of = |fs: &str, option: Option<&str>| -> Option<PathBuf> {
+        mounts.lines().find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let ok = f.len() >= 4 && f[2] == fs && option.is_none_or(|o| f[3].split(',').any(|x| x == o));
+            ok.then(|| PathBuf::from(f[1]))
+        })
+    };
+    // v1: "4:memory:/path"; v2: "0::/path".
+    let v1 = cgroups.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers.split(',').any(|c| c == "memory").then(|| path.to_string())
+    });
+    let (version, path, root, file) = match (v1, mount_of("cgroup", Some("memory"))) {
+        (Some(path), Some(root)) => ("v1", path, root, "memory.limit_in_bytes"),
+        _ => {
+            let Some(path) = cgroups.lines().find_map(|l| l.strip_prefix("0::").map(String::from)) else {
+                return CgroupMemory::default();
+            };
+            let Some(root) = mount_of("cgroup2", None) else { return CgroupMemory::default() };
+            ("v2", path, root, "memory.max")
+        }
+    };
+    let mut limit: Option<u64> = None;
+    let mut dir = root.join(path.trim_start_matches('/'));
+    loop {
+        let value = std::fs::read_to_string(dir.join(file)).ok().and_then(|s| s.trim().parse::<u64>().ok());
+        if let Some(v) = value.filter(|v| *v < UNLIMITED) {
+            limit = Some(limit.map_or(v, |l| l.min(v)));
+        }
+        if dir == root || !dir.pop() || !dir.starts_with(&root) {
+            break;
+        }
+    }
+    CgroupMemory { version: version.into(), path, limit_bytes: limit }
 }
 
 /// `key value` lines, as in memory.events and memory.oom_control.
