@@ -1,10 +1,9 @@
 //! Ceilings measured by iobench itself, so results can be read against them: one core's memory
-//! read bandwidth (the loop's own `pattern::consume` over a buffer much larger than the caches)
+//! read bandwidth (the loop's own `patterns::consume` over a buffer much larger than the caches)
 //! and memcpy bandwidth bound warm-cache runs; the device's O_DIRECT sequential throughput and
 //! 4 KiB random-read IOPS at depth bound cold ones (`iobench probe`).
 
 use crate::base::error::{Error, Result};
-use crate::pattern;
 use crate::plan::{Plan, PlanContext};
 use crate::result::RunStatus;
 use crate::workload::{RawWorkload, cli_value};
@@ -36,7 +35,7 @@ pub fn measure_memory(buffer_bytes: usize, passes: u32) -> MemoryCeilings {
     let mut best_read = f64::INFINITY;
     for _ in 0..passes.max(1) {
         let t = Instant::now();
-        black_box(pattern::consume(black_box(&map[..])));
+        black_box(crate::patterns::consume::consume(black_box(&map[..])));
         best_read = best_read.min(t.elapsed().as_secs_f64());
     }
     let half = buffer_bytes / 2;
@@ -134,8 +133,8 @@ fn probe_one(dir: &Path, size: &str, runtime: &str, cell: (&str, &str, u32, u32)
 /// file of `size` in `dir`, each for `runtime`.
 pub fn measure_device(dir: &Path, size: &str, runtime: &str) -> Result<DeviceCeilings> {
     // The data file (and directory) made for the probe are removed afterwards.
-    let _files = crate::cleanup::Scope::enter(false);
-    let _ = crate::cleanup::create_dir_all(dir);
+    let _files = crate::datafile::cleanup::Scope::enter(false);
+    let _ = crate::datafile::cleanup::create_dir_all(dir);
     Ok(DeviceCeilings {
         sequential_read: probe_one(dir, size, runtime, ("read", "1m", 32, 4))?,
         random_read_4k: probe_one(dir, size, runtime, ("randread", "4k", 128, 16))?,

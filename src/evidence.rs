@@ -8,7 +8,7 @@
 //! last operation, while the backends (and their mappings) still exist.
 
 use crate::backend::Backend;
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::os::blockdev::{self, BlockDevice};
 use crate::os::knobs::{self, THP_DEFRAG, THP_ENABLED};
 use crate::os::vmstat::VmStat;

@@ -14,11 +14,11 @@
 //!   throughput is the scan rate. The scan's read-ahead depth (uring) is `ScanOptions`'s, and the
 //!   loop runs one scan at a time per worker.
 
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
-use crate::logscan::{self, Counts};
+use crate::patterns::scan::{self, Counts};
 use crate::plan::{CacheState, Plan, PlanContext, Rw};
-use crate::records::{self, Tally};
+use crate::patterns::records::{self, Tally};
 use crate::result::Measured;
 use crate::workload::RawWorkload;
 use serde::{Deserialize, Serialize};
@@ -130,7 +130,7 @@ fn finish_records(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -
 
 fn finish_scan(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> Result<()> {
     use crate::backend::BackendKind as B;
-    if plan.size_bytes < logscan::MIN_SIZE {
+    if plan.size_bytes < scan::MIN_SIZE {
         return Err(Error::invalid("size", "a scanned log is at least 64k; use e.g. 256m"));
     }
     if raw.bs.is_none() {
@@ -160,7 +160,7 @@ fn finish_scan(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> R
     // One scan at a time per worker; the read-ahead lives inside the uring scan.
     plan.iodepth = 1;
     plan.iodepth_batch_complete_min = 1;
-    plan.scan = Some(ScanOptions { readahead, needle: String::from_utf8_lossy(logscan::NEEDLE).into_owned() });
+    plan.scan = Some(ScanOptions { readahead, needle: String::from_utf8_lossy(scan::NEEDLE).into_owned() });
     Ok(())
 }
 
@@ -194,15 +194,15 @@ pub enum FileKind {
 pub fn prepare(plan: &Plan) -> Result<(DataFile, FileKind)> {
     match (plan.rw, plan.records) {
         (Rw::Scan, _) => {
-            let (data, want) = logscan::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
+            let (data, want) = crate::datafile::log::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
             Ok((data, FileKind::Scan { want }))
         }
         (rw, Some(o)) if rw.is_records() => {
             let rs = o.record_size_bytes;
-            let (data, before) = records::prepare(&plan.dir, plan.size_bytes, rs, plan.seed)?;
+            let (data, before) = crate::datafile::records::prepare(&plan.dir, plan.size_bytes, rs, plan.seed)?;
             Ok((data, FileKind::Records { record_size: rs, before }))
         }
-        _ => Ok((crate::safety::prepare(plan)?.0, FileKind::Blocks)),
+        _ => Ok((crate::datafile::safety::prepare(plan)?.0, FileKind::Blocks)),
     }
 }
 
@@ -213,7 +213,7 @@ impl FileKind {
         if let FileKind::Scan { want } = self {
             let got = Counts::load(slot);
             if got != *want {
-                return Err(logscan::mismatch(data, got, *want));
+                return Err(scan::mismatch(&data.path, got, *want));
             }
         }
         Ok(())
@@ -234,14 +234,14 @@ impl FileKind {
             FileKind::Scan { want } => Ok(Some(PatternFigures::Scan {
                 lines_per_scan: want.lines,
                 matches_per_scan: want.matches,
-                needle: String::from_utf8_lossy(logscan::NEEDLE).into_owned(),
+                needle: String::from_utf8_lossy(scan::NEEDLE).into_owned(),
                 scans: m.ops,
                 scans_checked: completed,
                 lines_per_s: (want.lines * m.ops) as f64 / secs,
                 gb_per_s: m.bw_bytes_per_s / 1e9,
             })),
             FileKind::Records { record_size, before } => {
-                let after = records::tally(data, *record_size)?;
+                let after = crate::datafile::records::tally(data, *record_size)?;
                 let found = after.updates.checked_sub(before.updates);
                 if found != Some(completed) {
                     return Err(Error::Verify(format!(

@@ -85,7 +85,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, None) => Some(default_dir(&suite.name)),
     };
     let output = args.output.clone().or_else(|| dir.as_ref().map(|d| d.join("results.json"))).unwrap_or_default();
-    let safety = iobench::safety::Policy {
+    let safety = iobench::datafile::safety::Policy {
         allow_overwrite: args.allow_overwrite.clone(),
         allow_device: args.allow_device,
         keep_files: args.keep_files,

@@ -124,7 +124,7 @@ impl RandomMap {
     }
 
     fn pass_key(&self) -> u64 {
-        crate::pattern::mix(self.seed ^ 0x7261_6e64_6d61_7021 ^ self.pass.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        crate::patterns::mix(self.seed ^ 0x7261_6e64_6d61_7021 ^ self.pass.wrapping_mul(0x9e37_79b9_7f4a_7c15))
     }
 
     /// A bijection of [0, mask]: each step (add, odd multiply, xorshift) is one modulo 2^k.

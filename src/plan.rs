@@ -4,6 +4,7 @@
 use crate::backend::BackendKind;
 use crate::base::error::{Error, Result};
 use crate::base::units::{parse_duration, parse_size};
+use crate::patterns::block::SECTOR;
 use crate::workload::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -20,11 +21,11 @@ pub enum Rw {
     Randwrite,
     Rw,
     Randrw,
-    /// In-place updates of random records (uniform or zipf), see `crate::records`.
+    /// In-place updates of random records (uniform or zipf), see `crate::patterns::records`.
     Records,
     /// In-place updates of records in file order.
     Seqrecords,
-    /// Whole scans of a generated text log, counting lines and matches (see `crate::logscan`).
+    /// Whole scans of a generated text log, counting lines and matches (see `crate::patterns::scan`).
     Scan,
 }
 
@@ -191,7 +192,7 @@ pub struct Plan {
     pub filename: Option<PathBuf>,
     /// What the invocation allowed beyond iobench's own files (set by `safety::admit`).
     #[serde(skip)]
-    pub permit: crate::safety::Permit,
+    pub permit: crate::datafile::safety::Permit,
     pub verify: bool,
     /// What reads' bytes go through (absent in results older than the key: they summed).
     #[serde(default)]
@@ -250,8 +251,6 @@ pub struct UringOptions {
 pub const DEFAULT_DIR: &str = "iobench-data";
 const MAX_IODEPTH: i64 = 4096;
 const MAX_THREADS: i64 = 256;
-/// Verification works on 512-byte sectors, the smallest unit any backend moves.
-pub const SECTOR: u64 = 512;
 
 /// What the whole invocation looks like, for checks that depend on the other workloads.
 #[derive(Debug, Clone, Copy, Default)]

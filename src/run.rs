@@ -15,12 +15,13 @@
 use crate::backend::{self, Backend, Completion, Op, OpKind};
 use crate::buffers::BufferPool;
 use crate::base::clock::Clock;
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
 use crate::evidence::Evidence;
 use crate::offsets::OpStream;
 use crate::os::usage::Usage;
-use crate::pattern::{self, WriteTemplate};
+use crate::patterns::block::{self, WriteTemplate};
+use crate::patterns::consume;
 use crate::plan::{Consume, Plan};
 use crate::result::{CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};
 use crate::base::stats::{self, Hist, SeriesRecorder};
@@ -361,8 +362,8 @@ impl ReadWork {
     #[inline]
     fn apply(self, backend: &dyn Backend, op: &Op, pool: &mut BufferPool, slot: u32) -> u64 {
         match self {
-            ReadWork::Sum => pattern::consume(backend.view(op, pool.slot(slot))),
-            ReadWork::Touch => pattern::touch(backend.view(op, pool.slot(slot))),
+            ReadWork::Sum => consume::consume(backend.view(op, pool.slot(slot))),
+            ReadWork::Touch => consume::touch(backend.view(op, pool.slot(slot))),
             ReadWork::Nothing => 0,
             ReadWork::CopyOut => {
                 // An in-place backend's view is its own memory and ignores the buffer it is given.
@@ -536,7 +537,7 @@ fn worker(
                 last_end = Some(end);
             }
             if plan.verify && op.kind == OpKind::Read {
-                pattern::verify(plan.seed, op.offset, backend.view(&op, pool.slot(c.slot)))
+                block::verify(plan.seed, op.offset, backend.view(&op, pool.slot(c.slot)))
                     .map_err(|m| Error::Verify(format!("{}: {m}", data.path.display())))?;
                 st.verified_blocks += 1;
             }

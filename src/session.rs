@@ -17,7 +17,7 @@ pub struct Session {
     /// Where the results document goes (rewritten atomically after every run).
     pub output: Option<PathBuf>,
     /// What the invocation may touch beyond iobench's own files, and whether to keep them.
-    pub safety: crate::safety::Policy,
+    pub safety: crate::datafile::safety::Policy,
 }
 
 impl Session {
@@ -34,7 +34,7 @@ impl Session {
         };
         let mut plans = raws.iter().map(|r| Plan::from_raw(r, ctx)).collect::<Result<Vec<_>>>()?;
         for (plan, _) in &mut plans {
-            crate::safety::admit(plan, &self.safety)?;
+            crate::datafile::safety::admit(plan, &self.safety)?;
         }
         // Repeats run interleaved (A B C A B C) so drift hits every cell alike.
         let mut ordered = Vec::with_capacity(plans.len() * self.suite.repeat as usize);
@@ -57,11 +57,11 @@ impl Session {
     /// (`base::stop`) the cell in progress is dropped and every finished one is kept.
     pub fn run_with(&self, mut progress: impl FnMut(Progress<'_>)) -> Result<Results> {
         // Removes what this invocation created when the session ends, however it ends.
-        let _files = crate::cleanup::Scope::enter(self.safety.keep_files);
+        let _files = crate::datafile::cleanup::Scope::enter(self.safety.keep_files);
         let plans = self.plans()?;
         let total = plans.len();
         let dir = plans.first().map(|(p, _)| p.dir.clone()).unwrap_or_default();
-        let _ = crate::cleanup::create_dir_all(&dir);
+        let _ = crate::datafile::cleanup::create_dir_all(&dir);
         let mut results = Results::new(&self.suite.name, Environment::capture(&dir));
         for (index, (plan, notes)) in plans.into_iter().enumerate() {
             if crate::base::stop::requested() {

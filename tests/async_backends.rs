@@ -7,8 +7,8 @@ mod common;
 use common::{TempDir, iobench, stderr, stdout};
 use iobench::backend::{self, Completion, Op, OpKind};
 use iobench::buffers::BufferPool;
-use iobench::data::DataFile;
-use iobench::pattern;
+use iobench::datafile::blocks::DataFile;
+use iobench::patterns::block;
 use iobench::plan::{CacheState, Plan, PlanContext};
 use iobench::result::{Measured, Results, RunStatus};
 use iobench::run;
@@ -184,7 +184,7 @@ fn reads_complete_into_their_own_buffers(backend_name: &str, must_reorder: bool)
     for c in &done {
         let op = ops[c.slot as usize];
         assert_eq!(c.result, 4096, "{backend_name}: slot {}", c.slot);
-        pattern::verify(p.seed, op.offset, &pool.slot(c.slot)[..4096])
+        block::verify(p.seed, op.offset, &pool.slot(c.slot)[..4096])
             .unwrap_or_else(|m| panic!("{backend_name}: slot {} holds the wrong page: {m}", c.slot));
     }
     let in_order = order.windows(2).all(|w| w[0] < w[1]);

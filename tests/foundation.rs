@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
-use iobench::data::DataFile;
+use iobench::datafile::blocks::DataFile;
 use iobench::plan::{Plan, PlanContext};
 use iobench::result::{Results, RunStatus};
 use iobench::run;
@@ -72,7 +72,7 @@ fn sequential_writes_cover_the_file_with_the_written_generation() {
         let bytes = std::fs::read(&data.path).unwrap();
         let mut expected = vec![0u8; 4096];
         let mut phase = None;
-        iobench::pattern::WriteTemplate::new(p.seed).prepare(4096, &mut expected, &mut phase);
+        iobench::patterns::block::WriteTemplate::new(p.seed).prepare(4096, &mut expected, &mut phase);
         assert_eq!(&bytes[4096 + 64..8192], &expected[64..], "{backend}: page 1 was rewritten");
     }
 }

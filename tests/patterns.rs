@@ -9,7 +9,9 @@ use iobench::kinds::PatternFigures;
 use iobench::plan::{Plan, PlanContext};
 use iobench::result::{Results, RunResult, RunStatus};
 use iobench::workload::{RawWorkload, cli_value};
-use iobench::{Error, logscan, records, run};
+use iobench::datafile::{log, records as record_file};
+use iobench::patterns::records;
+use iobench::{Error, run};
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
@@ -75,7 +77,7 @@ fn record_files_are_verified_after_updates_on_every_backend() {
 #[test]
 fn damaged_records_are_found_and_the_file_is_regenerated() {
     let dir = TempDir::new("records-damage");
-    let (data, before) = records::prepare(dir.path(), 64 << 10, 32, 7).unwrap();
+    let (data, before) = record_file::prepare(dir.path(), 64 << 10, 32, 7).unwrap();
     assert_eq!(before, records::Tally { records: 2048, ..Default::default() });
     // Three updates of record 5, written as a program would.
     let file = std::fs::OpenOptions::new().read(true).write(true).open(&data.path).unwrap();
@@ -85,22 +87,22 @@ fn damaged_records_are_found_and_the_file_is_regenerated() {
         records::update(&mut rec);
     }
     file.write_all_at(&rec, 5 * 32).unwrap();
-    let t = records::tally(&data, 32).unwrap();
+    let t = record_file::tally(&data, 32).unwrap();
     assert_eq!((t.updates, t.touched, t.max_updates), (3, 1, 3));
     // Half an update: a torn value is named with its record.
     rec[8] ^= 0x10;
     file.write_all_at(&rec, 5 * 32).unwrap();
-    let err = records::tally(&data, 32).unwrap_err();
+    let err = record_file::tally(&data, 32).unwrap_err();
     assert!(matches!(err, Error::Verify(_)) && err.to_string().contains("record 5 at offset 160"), "{err}");
     // A damaged file of iobench's own is regenerated.
-    let (_, again) = records::prepare(dir.path(), 64 << 10, 32, 7).unwrap();
+    let (_, again) = record_file::prepare(dir.path(), 64 << 10, 32, 7).unwrap();
     assert_eq!(again.updates, 0);
 }
 
 #[test]
 fn scan_counts_equal_the_generated_counts_on_every_variant() {
     let dir = TempDir::new("scan");
-    let (_, want) = logscan::prepare(dir.path(), 1 << 20, 0x0010_bec4).unwrap();
+    let (_, want) = log::prepare(dir.path(), 1 << 20, 0x0010_bec4).unwrap();
     for backend in ["mmap", "buffered", "direct", "lines", "uring", "uring-direct", "tokio"] {
         for cache in ["warm", "cold"] {
             let p = plan(&dir, backend, "scan", |r| {
@@ -128,7 +130,7 @@ fn scan_counts_equal_the_generated_counts_on_every_variant() {
 #[test]
 fn a_wrong_count_fails_the_scan() {
     let dir = TempDir::new("scan-wrong");
-    let (data, _) = logscan::prepare(dir.path(), 256 << 10, 0x0010_bec4).unwrap();
+    let (data, _) = log::prepare(dir.path(), 256 << 10, 0x0010_bec4).unwrap();
     // Turn one ERROR line into a WARN-like one, keeping the file's size and header.
     let mut text = std::fs::read(&data.path).unwrap();
     let at = text.windows(7).position(|w| w == b" ERROR ").expect("an ERROR line");

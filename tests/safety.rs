@@ -40,7 +40,7 @@ fn on_file(dir: &TempDir, filename: &str, rw: &str, extra: &[&str]) -> (Option<i
 
 fn is_pattern(path: &Path) -> bool {
     let bytes = std::fs::read(path).unwrap();
-    bytes.len() >= 4096 && iobench::pattern::verify(0x0010_bec4, 0, &bytes[..4096]).is_ok()
+    bytes.len() >= 4096 && iobench::patterns::block::verify(0x0010_bec4, 0, &bytes[..4096]).is_ok()
 }
 
 #[test]
@@ -332,7 +332,7 @@ fn results_to_a_device_node_do_not_replace_it() {
 
 #[test]
 fn backends_open_the_data_file_without_following_a_link_for_writes() {
-    use iobench::data::DataFile;
+    use iobench::datafile::blocks::DataFile;
     use iobench::plan::{Plan, PlanContext};
     use iobench::workload::{RawWorkload, cli_value};
     let dir = TempDir::new("nofollow");

@@ -8,7 +8,7 @@
 mod common;
 
 use common::TempDir;
-use iobench::data::DataFile;
+use iobench::datafile::blocks::DataFile;
 use iobench::base::error::Error;
 use iobench::evidence::Evidence;
 use iobench::os::knobs::{self, KnobGuard};

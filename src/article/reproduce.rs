@@ -49,7 +49,7 @@ pub fn session(opts: &Options) -> Result<Session> {
         suite,
         overrides,
         output: Some(opts.out.join("results.json")),
-        safety: crate::safety::Policy { keep_files: opts.keep_files, ..Default::default() },
+        safety: crate::datafile::safety::Policy { keep_files: opts.keep_files, ..Default::default() },
     })
 }
 

@@ -3,7 +3,7 @@
 //! lengths (the loop provides them from `direct_alignment`).
 
 use super::{Backend, Completion, Op, OpKind};
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os;
 use crate::plan::{Durability, Plan};
@@ -103,8 +103,8 @@ impl Backend for PreadBackend {
                 };
                 result_of(rc as libc::ssize_t)
             }
-            // rw = scan: read() the whole log through the slot's buffer (see crate::logscan).
-            OpKind::Scan => crate::logscan::scan_fd(fd, buf),
+            // rw = scan: read() the whole log through the slot's buffer (see crate::patterns::scan).
+            OpKind::Scan => crate::patterns::scan::scan_fd(fd, buf),
             // Record updates reach this backend as a read and a write (backend/rmw.rs).
             OpKind::Update => -(libc::EOPNOTSUPP as i64),
         };

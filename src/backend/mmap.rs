@@ -4,7 +4,7 @@
 //! fio's mmap engine, which memcpy's every block into an I/O buffer.
 
 use super::{Backend, Completion, Op, OpKind};
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
 use crate::plan::{Durability, Plan};
@@ -120,14 +120,14 @@ impl Backend for MmapBackend {
             OpKind::Update => {
                 // SAFETY: the record lies inside the mapping (offsets are drawn below size minus
                 // the record size), which is writable for record workloads, and records run one worker.
-                unsafe { crate::records::update_in_place(self.map.as_mut_ptr().add(op.offset as usize)) };
+                unsafe { crate::patterns::records::update_in_place(self.map.as_mut_ptr().add(op.offset as usize)) };
                 op.len as i64
             }
             // rw = scan: memchr over the whole mapping in place; the counts go to the slot's buffer.
             OpKind::Scan => {
                 // SAFETY: the mapping covers the file and lives as long as `self`; scans only read.
                 let all = unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.map.len()) };
-                crate::logscan::scan_mapped(all, buf)
+                crate::patterns::scan::scan_mapped(all, buf)
             }
         };
         self.pending = Some(Completion { slot: op.slot, result });

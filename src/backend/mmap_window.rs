@@ -12,7 +12,7 @@
 //! window are made durable with `fdatasync` at the next sync point (and `fsync` at the end).
 
 use super::{Backend, Completion, Op, OpKind};
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
 use crate::plan::{Durability, Plan};

@@ -13,7 +13,7 @@ mod tokio;
 pub mod uring;
 
 use crate::buffers::BufferPool;
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
@@ -31,9 +31,9 @@ pub enum OpKind {
     /// Make earlier writes durable, as the plan's durability policy says (fsync, msync…).
     Sync,
     /// `rw = records`: read-modify-write of the record at `offset` (`len` = record size), see
-    /// `crate::records`. mmap updates in place; descriptor backends get it from `rmw::Rmw`.
+    /// `crate::patterns::records`. mmap updates in place; descriptor backends get it from `rmw::Rmw`.
     Update,
-    /// `rw = scan`: one whole scan of the log, counting lines and matches (see `crate::logscan`).
+    /// `rw = scan`: one whole scan of the log, counting lines and matches (see `crate::patterns::scan`).
     /// The backend stores the counts in the slot's buffer and reports the bytes scanned.
     Scan,
 }

@@ -16,7 +16,7 @@
 
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, SlotBuf, SubmitTimes};
 use crate::buffers::BufferPool;
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
 use crate::plan::Plan;
 use std::collections::VecDeque;
@@ -147,7 +147,7 @@ impl Rmw {
                 let at = (s.op.offset - s.start) as usize;
                 // SAFETY: as in `issue`: the buffer is this update's, and the read has completed.
                 let window = unsafe { buf.as_mut_slice() };
-                crate::records::update(&mut window[at..at + self.record as usize]);
+                crate::patterns::records::update(&mut window[at..at + self.record as usize]);
                 self.issue(c.slot, true)?;
                 Ok(None)
             }

@@ -1,4 +1,4 @@
-//! Whole-log scans (`OpKind::Scan`, see `crate::logscan`), one per operation of the run loop.
+//! Whole-log scans (`OpKind::Scan`, see `crate::patterns::scan`), one per operation of the run loop.
 //!
 //! `mmap`, `buffered` and `direct` scan with their usual backends (mmap.rs: memchr over the
 //! mapping in place, with the mmap tuning; buffered.rs: `pread` into the slot's buffer of `bs`
@@ -16,9 +16,9 @@
 
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain};
 use crate::buffers::BufferPool;
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
-use crate::logscan::{Counter, Counts};
+use crate::patterns::scan::{Counter, Counts, NEEDLE_TEXT};
 use crate::plan::Plan;
 use io_uring::{IoUring, opcode, types};
 use serde_json::{Map, Value, json};
@@ -81,7 +81,7 @@ impl LineScan {
             let line = line?;
             bytes += line.len() as u64 + 1;
             c.lines += 1;
-            c.matches += line.contains(" ERROR ") as u64;
+            c.matches += line.contains(NEEDLE_TEXT) as u64;
         }
         Ok((bytes, c))
     }
@@ -95,7 +95,7 @@ impl LineScan {
             while let Some(line) = lines.next_line().await? {
                 bytes += line.len() as u64 + 1;
                 c.lines += 1;
-                c.matches += line.contains(" ERROR ") as u64;
+                c.matches += line.contains(NEEDLE_TEXT) as u64;
             }
             Ok((bytes, c))
         })

@@ -20,7 +20,7 @@
 
 use super::buffered::open_data_file;
 use super::{Backend, Completion, Op, OpKind, SlotBuf, SubmitTimes};
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::plan::{Durability, Plan};
 use ::tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};

@@ -23,7 +23,7 @@
 use super::buffered::open_data_file;
 use super::{Backend, Completion, Op, OpKind, SubmitTimes};
 use crate::buffers::BufferPool;
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::plan::{Durability, Plan, UringOptions};
 use io_uring::{EnterFlags, IoUring, Probe, opcode, types};

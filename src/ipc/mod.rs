@@ -187,8 +187,8 @@ fn spawn(opts: &Options, mode: &str, file: &Path, stdin: Stdio, stdout: Stdio, e
 /// Runs every mode, then the claims. Fails only when nothing could be set up; a mode whose
 /// child died comes back failed.
 pub fn run(opts: &Options) -> Result<IpcReport> {
-    let _files = crate::cleanup::Scope::enter(false);
-    crate::cleanup::create_dir_all(&opts.dir).context(|| format!("cannot create {}", opts.dir.display()))?;
+    let _files = crate::datafile::cleanup::Scope::enter(false);
+    crate::datafile::cleanup::create_dir_all(&opts.dir).context(|| format!("cannot create {}", opts.dir.display()))?;
     let file = opts.dir.join(format!("iobench-ipc-{}.shm", std::process::id()));
     let f = std::fs::OpenOptions::new()
         .read(true)
@@ -196,8 +196,8 @@ pub fn run(opts: &Options) -> Result<IpcReport> {
         .create_new(true)
         .open(&file)
         .context(|| format!("cannot create {}", file.display()))?;
-    crate::cleanup::record_created(&file);
-    crate::safety::mark(&f);
+    crate::datafile::cleanup::record_created(&file);
+    crate::datafile::marks::mark(&f);
     f.set_len(shared::FILE_LEN).context(|| format!("cannot size {}", file.display()))?;
     let shared = Shared::open(&file)?;
     let mut report = IpcReport {

@@ -81,7 +81,7 @@ fn exe() -> Result<PathBuf> {
 
 fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
     let exe = exe()?;
-    let (data, _created) = crate::safety::prepare(plan)?;
+    let (data, _created) = crate::datafile::safety::prepare(plan)?;
     let limits = plan.limits;
     if limits.memory_limit_bytes.is_some() {
         data.set_cache_state(CacheState::Cold)?;
@@ -292,7 +292,7 @@ pub fn child_main(job_path: &Path, out_path: &Path) -> Result<()> {
     let job: Job = serde_json::from_slice(&text)
         .map_err(|e| Error::Precondition(format!("{} is not a child job: {e}", job_path.display())))?;
     let mut plan = job.plan;
-    plan.permit = crate::safety::Permit { overwrite: job.permit_overwrite, device: job.permit_device };
+    plan.permit = crate::datafile::safety::Permit { overwrite: job.permit_overwrite, device: job.permit_device };
     let interval = Duration::from_nanos(job.series_interval_ns.max(1));
     let mut result = match run::execute_with(&plan, job.notes.clone(), interval) {
         Ok(r) => r,

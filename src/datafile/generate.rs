@@ -51,7 +51,7 @@ pub fn create(path: &Path, size: u64, generate: impl FnOnce(&mut Sink) -> Result
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.iobench-partial"));
     let _ = std::fs::remove_file(&tmp);
-    crate::cleanup::record_created(&tmp);
+    crate::datafile::cleanup::record_created(&tmp);
     let result = (|| {
         // create_new (O_EXCL) never follows a symbolic link planted at the temporary name.
         let file = OpenOptions::new()
@@ -59,7 +59,7 @@ pub fn create(path: &Path, size: u64, generate: impl FnOnce(&mut Sink) -> Result
             .create_new(true)
             .open(&tmp)
             .context(|| format!("cannot create {}", tmp.display()))?;
-        crate::safety::mark(&file);
+        crate::datafile::marks::mark(&file);
         let mut sink = Sink { file, path: path.to_path_buf(), size };
         generate(&mut sink)?;
         sink.file.sync_all().map_err(|e| sink.error(e))?;
@@ -68,7 +68,7 @@ pub fn create(path: &Path, size: u64, generate: impl FnOnce(&mut Sink) -> Result
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     } else if !existed {
-        crate::cleanup::record_created(path);
+        crate::datafile::cleanup::record_created(path);
     }
     result
 }
@@ -95,7 +95,7 @@ pub fn look(path: &Path) -> Result<Found> {
 /// A damaged file at `path` may be replaced only if its start still looks like iobench's
 /// (`looks_ours`) or it carries iobench's marker.
 pub fn replaceable(path: &Path, looks_ours: bool) -> Result<()> {
-    if looks_ours || crate::safety::is_marked(path) {
+    if looks_ours || crate::datafile::marks::is_marked(path) {
         Ok(())
     } else {
         Err(Error::Precondition(format!(

@@ -1,4 +1,5 @@
-//! Record files for `rw = records` (random records) and `rw = seqrecords` (file order).
+//! The records of `rw = records` (random records) and `rw = seqrecords` (file order): their
+//! layout, the update, and the check of one record (the files themselves: `datafile::records`).
 //!
 //! A record file holds fixed-size binary records, by default the article's
 //! `struct { uint32_t id; double value; char label[16]; }`: 32 bytes, because the compiler pads
@@ -18,14 +19,7 @@
 //! is its initial value plus a whole number of steps, and the counts must add up to the updates
 //! the run completed (see `Tally`).
 
-use crate::data::DataFile;
-use crate::base::error::{Error, IoContext, Result};
-use crate::genfile::{self, Found};
-use crate::pattern::mix;
-use crate::base::units::format_size;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use super::mix;
 
 /// The article's record: `{ u32 id; f64 value; char label[16] }` with its padding.
 pub const DEFAULT_RECORD_SIZE: u64 = 32;
@@ -37,7 +31,6 @@ pub const STEP: f64 = 1.5;
 pub const VALUE_OFFSET: usize = 8;
 /// Values stay exact below this (every multiple of 0.5 under 2^52 is an f64).
 const EXACT_LIMIT: f64 = (1u64 << 52) as f64;
-const CHUNK: usize = 1 << 20;
 
 fn key(seed: u64, index: u64) -> u64 {
     mix(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5245_434f_5244_5331) // "RECORDS1"
@@ -123,86 +116,6 @@ pub fn updates_of(seed: u64, index: u64, rec: &[u8], scratch: &mut [u8]) -> std:
         ));
     }
     Ok(k as u64)
-}
-
-/// The record file of (size, record size, seed) in `dir`.
-pub fn path(dir: &Path, size: u64, record_size: u64, seed: u64) -> PathBuf {
-    dir.join(format!("iobench-records-{}-r{record_size}-{seed:x}.dat", format_size(size)))
-}
-
-/// Reads the whole file and checks every record; memory stays one chunk whatever the size.
-pub fn tally(data: &DataFile, record_size: u64) -> Result<Tally> {
-    let file = File::open(&data.path).context(|| format!("cannot open {}", data.path.display()))?;
-    let rs = record_size as usize;
-    let records = data.size / record_size;
-    let per_chunk = (CHUNK / rs).max(1) as u64;
-    let mut buf = vec![0u8; per_chunk as usize * rs];
-    let mut scratch = vec![0u8; rs];
-    let mut t = Tally { records, ..Tally::default() };
-    let mut first = 0u64;
-    while first < records {
-        let n = per_chunk.min(records - first);
-        let bytes = &mut buf[..n as usize * rs];
-        file.read_exact_at(bytes, first * record_size).context(|| format!("cannot read {}", data.path.display()))?;
-        for (i, rec) in bytes.chunks_exact(rs).enumerate() {
-            let index = first + i as u64;
-            let k = updates_of(data.seed, index, rec, &mut scratch).map_err(|m| {
-                Error::Verify(format!("{}: record {index} at offset {}: {m}", data.path.display(), index * record_size))
-            })?;
-            t.updates += k;
-            t.touched += (k > 0) as u64;
-            t.max_updates = t.max_updates.max(k);
-        }
-        first += n;
-    }
-    Ok(t)
-}
-
-fn create(data: &DataFile, record_size: u64) -> Result<()> {
-    let rs = record_size as usize;
-    let records = data.size / record_size;
-    let per_chunk = (CHUNK / rs).max(1) as u64;
-    genfile::create(&data.path, data.size, |sink| {
-        let mut buf = vec![0u8; per_chunk as usize * rs];
-        let mut first = 0u64;
-        while first < records {
-            let n = per_chunk.min(records - first);
-            let bytes = &mut buf[..n as usize * rs];
-            for (i, rec) in bytes.chunks_exact_mut(rs).enumerate() {
-                fill(data.seed, first + i as u64, rec);
-            }
-            sink.write(bytes)?;
-            first += n;
-        }
-        // Bytes after the last whole record stay zero.
-        sink.write(&vec![0u8; (data.size - records * record_size) as usize])
-    })
-}
-
-/// The record file for (size, record size, seed) in `dir`: reused if every record checks out
-/// (earlier runs' updates included), created otherwise. Returns it with its tally.
-pub fn prepare(dir: &Path, size: u64, record_size: u64, seed: u64) -> Result<(DataFile, Tally)> {
-    crate::cleanup::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
-    let data = DataFile { path: path(dir, size, record_size, seed), size, seed };
-    if let Found::File(len) = genfile::look(&data.path)? {
-        if len == size {
-            match tally(&data, record_size) {
-                Ok(t) => return Ok((data, t)),
-                Err(Error::Verify(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        genfile::replaceable(&data.path, first_is_ours(&data, record_size))?;
-    }
-    create(&data, record_size)?;
-    Ok((data, Tally { records: size / record_size, ..Tally::default() }))
-}
-
-fn first_is_ours(data: &DataFile, record_size: u64) -> bool {
-    let mut rec = vec![0u8; record_size as usize];
-    let mut scratch = rec.clone();
-    File::open(&data.path).and_then(|f| f.read_exact_at(&mut rec, 0)).is_ok()
-        && updates_of(data.seed, 0, &rec, &mut scratch).is_ok()
 }
 
 #[cfg(test)]

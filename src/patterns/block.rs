@@ -6,21 +6,16 @@
 //! is prepared once and only word 0 is patched per page (see `WriteTemplate`). Verification works
 //! per 512-byte sector: a sector must match generation 0 (as filled) or generation 1 (as written).
 
-use crate::plan::SECTOR;
+use super::mix;
 
+
+/// Verification works on 512-byte sectors, the smallest unit any backend moves.
+pub const SECTOR: u64 = 512;
 pub const PAGE: u64 = 4096;
 const WORDS_PER_PAGE: usize = (PAGE / 8) as usize;
 const WORDS_PER_SECTOR: usize = (SECTOR / 8) as usize;
 const TAG: u64 = 0x494f_4245_4e43_4831; // "IOBENCH1"
 const GEN1: u64 = 0x5752_4954_5445_4e31; // "WRITTEN1"
-
-#[inline(always)]
-pub(crate) fn mix(mut z: u64) -> u64 {
-    // splitmix64's finaliser: cheap, and every input bit changes the output.
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// The expected value of word `idx` of the page at `page_offset`, for generation `gen`.
 #[inline(always)]
@@ -80,36 +75,6 @@ pub fn verify(seed: u64, file_offset: u64, buf: &[u8]) -> Result<(), String> {
         return Err(format!("sector at file offset {sector_offset} mixes written and original data"));
     }
     Ok(())
-}
-
-/// The user-side work every read path does on the bytes it got: a sum over every 8-byte word,
-/// which touches each byte once at memory speed and cannot be optimised away once `black_box`ed.
-#[inline]
-pub fn consume(buf: &[u8]) -> u64 {
-    let mut lanes = [0u64; 4];
-    let mut chunks = buf.chunks_exact(32);
-    for c in &mut chunks {
-        for (l, w) in lanes.iter_mut().zip(c.chunks_exact(8)) {
-            *l = l.wrapping_add(u64::from_le_bytes(w.try_into().unwrap()));
-        }
-    }
-    let mut sum = lanes.iter().fold(0u64, |a, b| a.wrapping_add(*b));
-    for &b in chunks.remainder() {
-        sum = sum.wrapping_add(b as u64);
-    }
-    sum
-}
-
-/// The least work that still reads every page a block spans: one byte per 4 KiB page (what
-/// makes an mmap read fault), read volatile so it cannot be skipped.
-#[inline]
-pub fn touch(buf: &[u8]) -> u64 {
-    let mut sum = 0u64;
-    for i in (0..buf.len()).step_by(PAGE as usize) {
-        // SAFETY: `i` is inside `buf`.
-        sum = sum.wrapping_add(unsafe { std::ptr::read_volatile(buf.as_ptr().add(i)) } as u64);
-    }
-    sum
 }
 
 /// A write buffer's contents: generation 1 for one in-page phase, with word 0 of each page
@@ -191,12 +156,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn consume_sums_every_byte() {
-        let buf: Vec<u8> = (0..100u8).collect();
-        let a = consume(&buf);
-        let mut b = buf.clone();
-        b[99] ^= 0x40;
-        assert_ne!(a, consume(&b));
-    }
 }

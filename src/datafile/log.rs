@@ -1,145 +1,25 @@
-//! The generated log of `rw = scan`, and counting its lines and matches.
+//! The generated log of `rw = scan` on disk.
 //!
 //! iobench writes a text log of exactly `size` bytes: a header line, then lines such as
 //! `2026-01-01T00:00:07.104227Z WARN  [svc-03] GET /api/orders/81234 status=503 ... msg="..."`,
 //! 60 to 400 bytes long (most 100 to 200), each with a timestamp and a level (DEBUG 15%,
-//! INFO 70%, WARN 10%, ERROR 5%). A line *matches* when it contains ` ERROR `, which only the
-//! level field can hold. The generator counts both as it writes and stores the counts in the
+//! INFO 70%, WARN 10%, ERROR 5%). A line *matches* when it contains ` ERROR ` (see
+//! `patterns::scan`). The generator counts both as it writes and stores the counts in the
 //! fixed-width header line, so a reused file carries its own expected figures.
-//!
-//! One operation of the run loop is one whole scan of the file (`OpKind::Scan`): the loop times
-//! it, and checks the counts the backend stored in the slot's buffer against the header, so a
-//! wrong count fails the run. Every memchr variant counts with `Counter`, which takes the file
-//! in pieces of any size and still finds a match split across two pieces.
 
-use crate::data::DataFile;
-use crate::base::error::{Error, IoContext, Result};
-use crate::genfile::{self, Found};
+use super::blocks::DataFile;
+use super::generate::{self, Found};
+use crate::base::error::{IoContext, Result};
 use crate::base::units::format_size;
-use memchr::memmem;
+use crate::patterns::scan::Counts;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::fs::File;
-use std::os::fd::RawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-/// What a matching line contains.
-pub const NEEDLE: &[u8] = b" ERROR ";
-/// The smallest log: the header and a few lines.
-pub const MIN_SIZE: u64 = 64 << 10;
 const MAX_LINE: usize = 400;
 const CHUNK: usize = 1 << 20;
-/// `Counter` pieces for in-memory scans: small enough to stay in L2 between the two searches.
-pub const MEMORY_PIECE: usize = 256 << 10;
-
-/// Lines (newlines) and matching lines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub lines: u64,
-    pub matches: u64,
-}
-
-impl Counts {
-    /// Stores the counts in the first 16 bytes of a slot's buffer, where the loop reads them.
-    pub fn store(self, buf: &mut [u8]) {
-        buf[0..8].copy_from_slice(&self.lines.to_le_bytes());
-        buf[8..16].copy_from_slice(&self.matches.to_le_bytes());
-    }
-    pub fn load(buf: &[u8]) -> Counts {
-        let word = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
-        Counts { lines: word(0), matches: word(8) }
-    }
-}
-
-fn finder() -> &'static memmem::Finder<'static> {
-    static FINDER: OnceLock<memmem::Finder<'static>> = OnceLock::new();
-    FINDER.get_or_init(|| memmem::Finder::new(NEEDLE))
-}
-
-/// Counts newlines and `NEEDLE`s over a stream fed in pieces of any size. Matches are counted
-/// without overlap; the generated log never holds two overlapping ones, so its counts do not
-/// depend on where pieces end.
-pub struct Counter {
-    counts: Counts,
-    /// The last `NEEDLE.len() - 1` bytes seen, for matches that span two pieces.
-    tail: [u8; 16],
-    tail_len: usize,
-    finder: &'static memmem::Finder<'static>,
-}
-
-impl Default for Counter {
-    fn default() -> Self {
-        Counter { counts: Counts::default(), tail: [0; 16], tail_len: 0, finder: finder() }
-    }
-}
-
-impl Counter {
-    #[inline]
-    pub fn feed(&mut self, piece: &[u8]) {
-        let keep = NEEDLE.len() - 1;
-        self.counts.lines += memchr::memchr_iter(b'\n', piece).count() as u64;
-        self.counts.matches += self.finder.find_iter(piece).count() as u64;
-        // Neither the tail nor the head is as long as the needle, so every match found in
-        // their join spans the boundary, and is counted once.
-        let head = piece.len().min(keep);
-        let mut joined = [0u8; 32];
-        joined[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
-        joined[self.tail_len..self.tail_len + head].copy_from_slice(&piece[..head]);
-        let joined = &joined[..self.tail_len + head];
-        self.counts.matches += self.finder.find_iter(joined).count() as u64;
-        // The new tail: the last `keep` bytes seen (the join holds them when the piece is short).
-        let last = if piece.len() >= keep { &piece[piece.len() - keep..] } else { joined };
-        let last = &last[last.len().saturating_sub(keep)..];
-        self.tail[..last.len()].copy_from_slice(last);
-        self.tail_len = last.len();
-    }
-
-    pub fn counts(&self) -> Counts {
-        self.counts
-    }
-}
-
-/// Counts a log held in memory (a mapping), piece by piece.
-pub fn count_memory(bytes: &[u8]) -> Counts {
-    let mut c = Counter::default();
-    for piece in bytes.chunks(MEMORY_PIECE) {
-        c.feed(piece);
-    }
-    c.counts()
-}
-
-/// A scan through `pread` into `buf` until end of file: the `buffered` and `direct` scans.
-/// Stores the counts in `buf` and returns the bytes read, or a negative errno.
-pub fn scan_fd(fd: RawFd, buf: &mut [u8]) -> i64 {
-    let mut c = Counter::default();
-    let mut offset = 0i64;
-    loop {
-        // SAFETY: `buf` is valid for writes of its length for the duration of the call.
-        let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), offset) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return -(e.raw_os_error().unwrap_or(libc::EIO) as i64);
-        }
-        if n == 0 {
-            break;
-        }
-        c.feed(&buf[..n as usize]);
-        offset += n as i64;
-    }
-    c.counts().store(buf);
-    offset
-}
-
-/// A scan over a mapping of the whole log: the `mmap` scan.
-pub fn scan_mapped(all: &[u8], buf: &mut [u8]) -> i64 {
-    count_memory(all).store(buf);
-    all.len() as i64
-}
 
 /// The log of (size, seed) in `dir`.
 pub fn path(dir: &Path, size: u64, seed: u64) -> PathBuf {
@@ -167,31 +47,19 @@ fn read_header(data: &DataFile) -> Option<Counts> {
 /// The log for (size, seed) in `dir`: reused if its header is intact, generated otherwise.
 /// Returns it with the counts every scan must find.
 pub fn prepare(dir: &Path, size: u64, seed: u64) -> Result<(DataFile, Counts)> {
-    crate::cleanup::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
+    super::cleanup::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
     let data = DataFile { path: path(dir, size, seed), size, seed };
-    if let Found::File(len) = genfile::look(&data.path)? {
+    if let Found::File(len) = generate::look(&data.path)? {
         let header = read_header(&data);
         if let Some(c) = header
             && len == size
         {
             return Ok((data, c));
         }
-        genfile::replaceable(&data.path, header.is_some())?;
+        generate::replaceable(&data.path, header.is_some())?;
     }
     let counts = generate(&data)?;
     Ok((data, counts))
-}
-
-/// The error when a scan's counts differ from the generated ones.
-pub fn mismatch(data: &DataFile, got: Counts, want: Counts) -> Error {
-    Error::Verify(format!(
-        "scan of {} counted {} lines and {} matches, but {} and {} were generated (remove the file if it was edited)",
-        data.path.display(),
-        got.lines,
-        got.matches,
-        want.lines,
-        want.matches
-    ))
 }
 
 const LEVELS: [(&str, u32); 4] = [("DEBUG", 15), ("INFO ", 85), ("WARN ", 95), ("ERROR", 100)];
@@ -226,7 +94,7 @@ const PATHS: [&str; 6] = ["/api/orders/", "/api/items/", "/api/users/", "/health
 /// Writes the log, returning its counts (also stored in its header).
 fn generate(data: &DataFile) -> Result<Counts> {
     let mut counts = Counts::default();
-    genfile::create(&data.path, data.size, |sink| {
+    generate::create(&data.path, data.size, |sink| {
         let mut rng = SmallRng::seed_from_u64(data.seed ^ 0x4c4f_4753_4341_4e31); // "LOGSCAN1"
         let mut clock = Timestamp::new(1_767_225_600 + data.seed % 10_000_000);
         let mut buf = Vec::with_capacity(CHUNK + MAX_LINE);
@@ -348,22 +216,8 @@ mod tests {
         let s = std::str::from_utf8(text).unwrap();
         Counts {
             lines: s.matches('\n').count() as u64,
-            matches: s.lines().filter(|l| l.contains(" ERROR ")).count() as u64,
+            matches: s.lines().filter(|l| l.contains(crate::patterns::scan::NEEDLE_TEXT)).count() as u64,
         }
-    }
-
-    #[test]
-    fn pieces_of_any_size_count_alike() {
-        let text = b"a ERROR b\nx ERROR \n ERROR  ERROR\nno\n".repeat(7);
-        let want = Counts { lines: 28, matches: 7 * 3 };
-        for piece in [1usize, 2, 3, 5, 6, 7, 8, 13, 1000] {
-            let mut c = Counter::default();
-            for p in text.chunks(piece) {
-                c.feed(p);
-            }
-            assert_eq!(c.counts(), want, "pieces of {piece}");
-        }
-        assert_eq!(count_memory(&text), want);
     }
 
     #[test]

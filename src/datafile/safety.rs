@@ -13,16 +13,13 @@
 //! records the permission in `Plan::permit`; `prepare` applies them again when the file is
 //! opened, since the file may have changed in between.
 
-use crate::data::DataFile;
+use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
-use crate::pattern;
+use crate::patterns::block;
 use crate::plan::Plan;
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-
-const MARKER: &[u8] = b"user.iobench\0";
 
 /// The invocation's permissions (`iobench run --allow-overwrite FILE --allow-device --keep-files`).
 #[derive(Debug, Clone, Default)]
@@ -209,7 +206,7 @@ pub fn prepare(plan: &Plan) -> Result<(DataFile, bool)> {
     match classify(path, size, seed) {
         Target::Missing => {
             data.create()?;
-            crate::cleanup::record_created(path);
+            crate::datafile::cleanup::record_created(path);
             Ok((data, true))
         }
         Target::Stale => data.create().map(|()| (data, true)),
@@ -250,7 +247,7 @@ fn fill_in_place(data: &DataFile) -> Result<()> {
     let mut offset = 0u64;
     while offset < data.size {
         let n = buf.len().min((data.size - offset) as usize);
-        pattern::fill(data.seed, offset, &mut buf[..n]);
+        block::fill(data.seed, offset, &mut buf[..n]);
         file.write_all_at(&buf[..n], offset).context(|| format!("cannot write {}", data.path.display()))?;
         offset += n as u64;
     }
@@ -290,21 +287,4 @@ fn check_dir(dir: &Path, key: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Sets the `user.iobench` marker on a file iobench is writing (best effort: not every
-/// filesystem keeps user extended attributes, and the pattern is the main mark).
-pub(crate) fn mark(file: &File) {
-    let value = b"1";
-    // SAFETY: fsetxattr with a NUL-terminated name and a buffer of the given length.
-    unsafe {
-        libc::fsetxattr(file.as_raw_fd(), MARKER.as_ptr().cast(), value.as_ptr().cast(), value.len(), 0);
-    }
-}
-
-/// True if `path` (not followed if it is a link) carries the `user.iobench` marker.
-pub(crate) fn is_marked(path: &Path) -> bool {
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else { return false };
-    // SAFETY: lgetxattr with a NUL-terminated path and name; a null buffer of size 0 asks for the length.
-    unsafe { libc::lgetxattr(c.as_ptr(), MARKER.as_ptr().cast(), std::ptr::null_mut(), 0) >= 0 }
 }

@@ -3,7 +3,7 @@
 
 use crate::base::error::{Error, IoContext, Result};
 use crate::os;
-use crate::pattern::{self, PAGE};
+use crate::patterns::block::{self, PAGE};
 use crate::plan::CacheState;
 use crate::base::units::format_size;
 use std::fs::{File, OpenOptions};
@@ -25,7 +25,7 @@ impl DataFile {
     /// The file for (size, seed) in `dir`: reused if it is intact, created otherwise.
     /// Returns the file and whether it was created now.
     pub fn prepare(dir: &Path, size: u64, seed: u64) -> Result<(DataFile, bool)> {
-        crate::cleanup::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
+        crate::datafile::cleanup::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
         let data = DataFile { path: DataFile::default_path(dir, size, seed), size, seed };
         let existed = std::fs::symlink_metadata(&data.path).is_ok();
         if let Ok(meta) = std::fs::symlink_metadata(&data.path) {
@@ -48,7 +48,7 @@ impl DataFile {
         }
         data.create()?;
         if !existed {
-            crate::cleanup::record_created(&data.path);
+            crate::datafile::cleanup::record_created(&data.path);
         }
         Ok((data, true))
     }
@@ -64,8 +64,8 @@ impl DataFile {
     pub(crate) fn looks_intact(&self, len: u64) -> std::result::Result<bool, ()> {
         let file = File::open(&self.path).map_err(|_| ())?;
         let mut page = vec![0u8; PAGE as usize];
-        if file.read_exact_at(&mut page, 0).is_err() || pattern::verify(self.seed, 0, &page).is_err() {
-            return if crate::safety::is_marked(&self.path) { Ok(false) } else { Err(()) };
+        if file.read_exact_at(&mut page, 0).is_err() || block::verify(self.seed, 0, &page).is_err() {
+            return if crate::datafile::marks::is_marked(&self.path) { Ok(false) } else { Err(()) };
         }
         if len != self.size {
             return Ok(false);
@@ -73,7 +73,7 @@ impl DataFile {
         let last = (self.size - 1) / PAGE * PAGE;
         let tail = (self.size - last) as usize;
         let mut buf = vec![0u8; tail - tail % 512];
-        Ok(file.read_exact_at(&mut buf, last).is_ok() && pattern::verify(self.seed, last, &buf).is_ok())
+        Ok(file.read_exact_at(&mut buf, last).is_ok() && block::verify(self.seed, last, &buf).is_ok())
     }
 
     /// Writes the whole file under a temporary name and renames it into place, so a partial
@@ -83,7 +83,7 @@ impl DataFile {
         let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp = self.path.with_file_name(format!(".{name}.iobench-partial"));
         let _ = std::fs::remove_file(&tmp);
-        crate::cleanup::record_created(&tmp);
+        crate::datafile::cleanup::record_created(&tmp);
         let result = (|| {
             // create_new (O_EXCL) never follows a symbolic link planted at the temporary name.
             let mut file = OpenOptions::new()
@@ -91,7 +91,7 @@ impl DataFile {
                 .create_new(true)
                 .open(&tmp)
                 .context(|| format!("cannot create {}", tmp.display()))?;
-            crate::safety::mark(&file);
+            crate::datafile::marks::mark(&file);
             let mut buf = vec![0u8; CHUNK];
             let mut offset = 0u64;
             while offset < self.size {
@@ -99,7 +99,7 @@ impl DataFile {
                     return Err(Error::Precondition(format!("interrupted while creating {}", self.path.display())));
                 }
                 let n = CHUNK.min((self.size - offset) as usize);
-                pattern::fill(self.seed, offset, &mut buf[..n]);
+                block::fill(self.seed, offset, &mut buf[..n]);
                 file.write_all(&buf[..n]).map_err(|e| self.write_error(e))?;
                 offset += n as u64;
             }
@@ -173,7 +173,7 @@ impl DataFile {
         while offset < self.size {
             let n = CHUNK.min((self.size - offset) as usize);
             file.read_exact_at(&mut buf[..n], offset).context(|| format!("cannot read {}", self.path.display()))?;
-            pattern::verify(self.seed, offset, &buf[..n - n % 512])
+            block::verify(self.seed, offset, &buf[..n - n % 512])
                 .map_err(|m| Error::Verify(format!("{}: {m}", self.path.display())))?;
             offset += n as u64;
         }
