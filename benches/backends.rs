@@ -21,12 +21,12 @@ use criterion::measurement::{Measurement, WallTime};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use iobench::env::Environment;
 use iobench::evidence::Evidence;
-use iobench::plan::{Durability, Plan};
+use iobench::workload::plan::{Durability, Plan};
 use iobench::result::{Measured, Results, RunResult, RunStatus};
 use iobench::run::{Limit, Prepared};
 use iobench::session::Session;
 use iobench::base::stats;
-use iobench::workload::cli_value;
+use iobench::workload::raw::cli_value;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -62,7 +62,7 @@ impl Settings {
 
     /// The suite's cells in run order, validated as `iobench run` validates them.
     fn plans(&self) -> Vec<Plan> {
-        let suite = match iobench::suites::shipped(SUITE) {
+        let suite = match iobench::workload::shipped::shipped(SUITE) {
             Some(Ok(suite)) => suite,
             Some(Err(e)) => panic!("{e}"),
             None => panic!("the shipped suite {SUITE} is missing from src/suites.rs"),

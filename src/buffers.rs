@@ -3,7 +3,7 @@
 
 use crate::base::error::{Error, Result};
 use crate::os::advice::Advice;
-use crate::tuning::BufferKind;
+use crate::workload::tuning::BufferKind;
 use memmap2::MmapMut;
 
 pub struct BufferPool {

@@ -4,9 +4,9 @@
 //! 4 KiB random-read IOPS at depth bound cold ones (`iobench probe`).
 
 use crate::base::error::{Error, Result};
-use crate::plan::{Plan, PlanContext};
+use crate::workload::plan::{Plan, PlanContext};
 use crate::result::RunStatus;
-use crate::workload::{RawWorkload, cli_value};
+use crate::workload::raw::{RawWorkload, cli_value};
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use std::path::Path;

@@ -74,7 +74,7 @@ pub enum Command {
 }
 
 const fn crate_dir() -> &'static str {
-    iobench::plan::DEFAULT_DIR
+    iobench::workload::plan::DEFAULT_DIR
 }
 
 #[derive(Debug, Args)]
@@ -303,7 +303,7 @@ pub struct WorkloadArgs {
 impl WorkloadArgs {
     /// The flags that were given, as TOML keys and values (lists for comma-separated values).
     pub fn overrides(&self) -> toml::Table {
-        use iobench::workload::{cli_text, cli_value};
+        use iobench::workload::raw::{cli_text, cli_value};
         let mut t = toml::Table::new();
         let texts = [
             ("backend", &self.backend),

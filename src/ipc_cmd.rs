@@ -25,7 +25,7 @@ pub struct IpcArgs {
     #[arg(long = "msync-updates", default_value_t = 200)]
     pub msync_updates: u64,
     /// Directory for the shared file (removed at the end)
-    #[arg(long, default_value = iobench::plan::DEFAULT_DIR)]
+    #[arg(long, default_value = iobench::workload::plan::DEFAULT_DIR)]
     pub dir: PathBuf,
     /// Results file [default: results/<time>-ipc/results.json]
     #[arg(long, short = 'o', value_name = "FILE.json")]

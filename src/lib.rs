@@ -6,6 +6,7 @@
 pub mod article;
 pub mod base;
 pub mod datafile;
+pub mod engine;
 pub mod backend;
 pub mod buffers;
 pub mod ceilings;
@@ -14,19 +15,13 @@ pub mod env_text;
 pub mod evidence;
 pub mod ipc;
 pub mod isolate;
-pub mod keys;
-pub mod kinds;
-pub mod limits;
 pub mod offsets;
 pub mod os;
 pub mod patterns;
-pub mod plan;
 pub mod report;
 pub mod result;
 pub mod run;
 pub mod session;
-pub mod suites;
-pub mod tuning;
 pub mod workload;
 
 pub use base::error::{Error, Result};

@@ -10,7 +10,7 @@ use cli::{Cli, Command, CompareArgs, MergeArgs, ReportArgs, ReproduceArgs, RunAr
 use iobench::report::{compare, document};
 use iobench::result::RunStatus;
 use iobench::session::Session;
-use iobench::workload::Suite;
+use iobench::workload::raw::Suite;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -74,8 +74,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
     let overrides = args.workload.overrides();
     let suite = match &args.suite {
-        Some(path) => iobench::suites::resolve(path)?,
-        None if overrides.is_empty() => iobench::suites::resolve(Path::new(iobench::suites::DEFAULT))?,
+        Some(path) => iobench::workload::shipped::resolve(path)?,
+        None if overrides.is_empty() => iobench::workload::shipped::resolve(Path::new(iobench::workload::shipped::DEFAULT))?,
         None => Suite::single("cli"),
     };
     // --output FILE: only that file; otherwise a folder with the results and the report.

@@ -2,7 +2,7 @@
 //! (sequential, uniform or zipf), drawn the same way whatever the backend.
 
 use crate::backend::OpKind;
-use crate::plan::{Distribution, Plan, Rw};
+use crate::workload::plan::{Distribution, Plan, Rw};
 use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_distr::{Distribution as _, Zipf};
@@ -157,8 +157,8 @@ impl RandomMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Plan, PlanContext};
-    use crate::workload::{RawWorkload, cli_value};
+    use crate::workload::plan::{Plan, PlanContext};
+    use crate::workload::raw::{RawWorkload, cli_value};
 
     fn plan(rw: &str, dist: Option<&str>) -> Plan {
         let raw = RawWorkload {

@@ -22,7 +22,7 @@ use crate::offsets::OpStream;
 use crate::os::usage::Usage;
 use crate::patterns::block::{self, WriteTemplate};
 use crate::patterns::consume;
-use crate::plan::{Consume, Plan};
+use crate::workload::plan::{Consume, Plan};
 use crate::result::{CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};
 use crate::base::stats::{self, Hist, SeriesRecorder};
 use crate::base::stop::STOP;
@@ -94,7 +94,7 @@ pub struct Limit {
 
 impl Limit {
     pub fn from_plan(plan: &Plan) -> Limit {
-        let op_bytes = crate::kinds::op_bytes(plan);
+        let op_bytes = plan.op_bytes();
         Limit { runtime: plan.runtime(), ops_per_thread: plan.io_size_bytes.map(|b| (b / op_bytes).max(1)) }
     }
     /// Exactly `n` operations per worker, however long they take (criterion's `iter_custom`).
@@ -117,7 +117,7 @@ pub struct Prepared<'p> {
     streams: Vec<OpStream>,
     resident: f64,
     /// Block pattern, record file or log: what the article's patterns check (see `kinds`).
-    file_kind: crate::kinds::FileKind,
+    file_kind: crate::engine::checks::FileKind,
     pub series_interval: Duration,
     /// Whether a write run ends with a timed sync of the file (`final_sync_ns`). Benches that
     /// call `run` many times turn it off: a sync between calls cleans every page, so the next
@@ -130,18 +130,18 @@ pub struct Prepared<'p> {
     /// hand-off backends (tokio-pread) into a slower state for the next call, 1.5x per operation.
     pub collect_evidence: bool,
     /// THP mode / readahead changed for this plan, restored when dropped.
-    _system: crate::tuning::SystemGuard,
+    _system: crate::engine::system::SystemGuard,
 }
 
 impl<'p> Prepared<'p> {
     pub fn new(plan: &'p Plan) -> Result<Prepared<'p>> {
-        let (data, file_kind) = crate::kinds::prepare(plan)?;
-        let system = crate::tuning::SystemGuard::apply(&plan.tuning, &data.path)?;
+        let (data, file_kind) = crate::engine::checks::prepare(plan)?;
+        let system = crate::engine::system::SystemGuard::apply(&plan.tuning, &data.path)?;
         let align = backend::required_alignment(plan, &data)?;
         let resident = data.set_cache_state(plan.cache)?;
         let mut backends = backend::open(plan, &data)?;
         let kind = plan.tuning.buffers;
-        let buffer_len = crate::kinds::buffer_len(plan, align);
+        let buffer_len = crate::workload::pattern_keys::buffer_len(plan, align);
         let mut pools = (0..plan.threads)
             .map(|_| BufferPool::with_kind(plan.iodepth as usize, buffer_len, align as usize, kind))
             .collect::<Result<Vec<_>>>()?;
@@ -232,7 +232,7 @@ impl<'p> Prepared<'p> {
             (outcomes, Usage::process().since(&before), probe)
         });
         let workers = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
-        let op_bytes = crate::kinds::op_bytes(plan);
+        let op_bytes = plan.op_bytes();
         let read_bytes = workers.iter().map(|w| w.read_ops).sum::<u64>() * op_bytes;
         let written_bytes = workers.iter().map(|w| w.write_ops).sum::<u64>() * op_bytes;
         let counter = probe.as_ref().map(|p| p.write_counter());
@@ -383,7 +383,7 @@ fn worker(
     stream: &mut OpStream,
     backend: &mut dyn Backend,
     pool: &mut BufferPool,
-    (data, file_kind): (&DataFile, &crate::kinds::FileKind),
+    (data, file_kind): (&DataFile, &crate::engine::checks::FileKind),
     barrier: &Barrier,
     failed: &AtomicBool,
     interval_ns: u64,

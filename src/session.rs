@@ -3,10 +3,10 @@
 
 use crate::env::Environment;
 use crate::base::error::{Error, Result};
-use crate::plan::{Plan, PlanContext};
+use crate::workload::plan::{Plan, PlanContext};
 use crate::result::{Results, RunResult, RunStatus};
 use crate::run;
-use crate::workload::Suite;
+use crate::workload::raw::Suite;
 use std::path::PathBuf;
 use toml::Table;
 
@@ -26,7 +26,7 @@ impl Session {
         let raws = self.suite.expand(&self.overrides)?;
         let kinds: Vec<_> = raws
             .iter()
-            .map(|r| r.backend.as_deref().unwrap_or("buffered").parse::<crate::backend::BackendKind>())
+            .map(|r| r.backend.as_deref().unwrap_or("buffered").parse::<crate::workload::backends::BackendKind>())
             .collect::<Result<_>>()?;
         let ctx = PlanContext {
             mixed_backends: kinds.iter().any(|k| k.is_queue()) && kinds.iter().any(|k| !k.is_queue()),

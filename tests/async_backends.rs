@@ -9,10 +9,10 @@ use iobench::backend::{self, Completion, Op, OpKind};
 use iobench::buffers::BufferPool;
 use iobench::datafile::blocks::DataFile;
 use iobench::patterns::block;
-use iobench::plan::{CacheState, Plan, PlanContext};
+use iobench::workload::plan::{CacheState, Plan, PlanContext};
 use iobench::result::{Measured, Results, RunStatus};
 use iobench::run;
-use iobench::workload::{RawWorkload, cli_value};
+use iobench::workload::raw::{RawWorkload, cli_value};
 use std::os::unix::fs::FileExt;
 
 const SIZE: &str = "8m";

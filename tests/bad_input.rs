@@ -8,8 +8,8 @@ mod common;
 mod safety_common;
 
 use common::TempDir;
-use iobench::backend::BackendKind;
-use iobench::plan::Rw;
+use iobench::workload::backends::BackendKind;
+use iobench::workload::plan::Rw;
 use iobench::result::Results;
 use safety_common::Mount;
 use std::path::Path;
@@ -222,7 +222,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn shipped() -> Vec<&'static str> {
-    iobench::suites::SHIPPED.iter().map(|(name, _)| *name).collect()
+    iobench::workload::shipped::SHIPPED.iter().map(|(name, _)| *name).collect()
 }
 
 #[test]

@@ -5,10 +5,10 @@ mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
 use iobench::datafile::blocks::DataFile;
-use iobench::plan::{Plan, PlanContext};
+use iobench::workload::plan::{Plan, PlanContext};
 use iobench::result::{Results, RunStatus};
 use iobench::run;
-use iobench::workload::{RawWorkload, cli_value};
+use iobench::workload::raw::{RawWorkload, cli_value};
 
 fn plan(dir: &TempDir, backend: &str, rw: &str, extra: impl FnOnce(&mut RawWorkload)) -> Plan {
     let mut raw = RawWorkload {

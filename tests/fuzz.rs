@@ -5,7 +5,7 @@
 
 use iobench::session::Session;
 use iobench::base::units::{format_size, parse_duration, parse_size};
-use iobench::workload::Suite;
+use iobench::workload::raw::Suite;
 use proptest::prelude::*;
 use std::path::Path;
 use std::time::Duration;

@@ -5,10 +5,10 @@
 mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
-use iobench::kinds::PatternFigures;
-use iobench::plan::{Plan, PlanContext};
+use iobench::result::patterns::PatternFigures;
+use iobench::workload::plan::{Plan, PlanContext};
 use iobench::result::{Results, RunResult, RunStatus};
-use iobench::workload::{RawWorkload, cli_value};
+use iobench::workload::raw::{RawWorkload, cli_value};
 use iobench::datafile::{log, records as record_file};
 use iobench::patterns::records;
 use iobench::{Error, run};

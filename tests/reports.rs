@@ -10,7 +10,7 @@ use iobench::report::document::Report;
 use iobench::result::{Results, RunStatus};
 use iobench::session::Session;
 use iobench::base::stats;
-use iobench::workload::Suite;
+use iobench::workload::raw::Suite;
 use std::path::{Path, PathBuf};
 
 fn fixture() -> PathBuf {
@@ -42,7 +42,7 @@ fn lists_expand_backend_fastest_and_repeats_interleave() {
 #[test]
 fn cli_lists_expand_like_suite_lists() {
     let mut s = session("rw = 'randread'\n");
-    s.overrides.insert("bs".into(), iobench::workload::cli_value("4k,64k,1m"));
+    s.overrides.insert("bs".into(), iobench::workload::raw::cli_value("4k,64k,1m"));
     let bs: Vec<u64> = s.plans().unwrap().iter().map(|(p, _)| p.bs_bytes).collect();
     assert_eq!(bs, [4096, 65536, 1 << 20]);
 }
@@ -140,7 +140,7 @@ fn every_shipped_suite_loads_and_validates() {
         .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(String::from))
         .collect();
     files.sort();
-    let mut shipped: Vec<String> = iobench::suites::SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
+    let mut shipped: Vec<String> = iobench::workload::shipped::SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
     shipped.sort();
     assert_eq!(files, shipped, "every workloads/*.toml is built in (src/suites.rs) and vice versa");
     for name in &files {
@@ -150,7 +150,7 @@ fn every_shipped_suite_loads_and_validates() {
         let plans = s.plans().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!plans.is_empty(), "{name}");
     }
-    let quick = iobench::suites::shipped("quick").unwrap().unwrap();
+    let quick = iobench::workload::shipped::shipped("quick").unwrap().unwrap();
     assert!(quick.repeat >= 2, "quick gives every cell a spread, so `iobench compare` can tell noise from change");
     let s = Session { suite: quick, overrides: toml::Table::new(), output: None, safety: Default::default() };
     let plans = s.plans().unwrap();
@@ -167,7 +167,7 @@ fn list_shows_suites_backends_and_options() {
     let o = iobench(&["list"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    for (name, _) in iobench::suites::SHIPPED {
+    for (name, _) in iobench::workload::shipped::SHIPPED {
         assert!(out.contains(name), "{name} listed");
     }
     assert!(out.contains("First look"), "descriptions are listed");
@@ -479,7 +479,7 @@ fn patterns_fixture() -> Results {
 
 #[test]
 fn report_of_scans_records_and_ipc_has_their_units_and_sections() {
-    use iobench::kinds::PatternFigures;
+    use iobench::result::patterns::PatternFigures;
     use iobench::report::cells::Metric;
     let results = patterns_fixture();
     let pattern = |r: &iobench::result::RunResult| r.measured.as_ref().and_then(|m| m.pattern.clone());
@@ -501,7 +501,7 @@ fn report_of_scans_records_and_ipc_has_their_units_and_sections() {
     // Scans rank by GB/s and lines/s, records by records/s with latency per update; no IOPS.
     let groups = cells::group(&results.runs);
     for g in &groups {
-        let want = if g.plan.rw == iobench::plan::Rw::Scan { Metric::Scan } else { Metric::Records };
+        let want = if g.plan.rw == iobench::workload::plan::Rw::Scan { Metric::Scan } else { Metric::Records };
         assert_eq!(g.metric, want, "{}", g.label);
         let best = g.ranked()[0];
         let figure = want.cell(best.throughput(want).median);

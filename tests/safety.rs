@@ -333,8 +333,8 @@ fn results_to_a_device_node_do_not_replace_it() {
 #[test]
 fn backends_open_the_data_file_without_following_a_link_for_writes() {
     use iobench::datafile::blocks::DataFile;
-    use iobench::plan::{Plan, PlanContext};
-    use iobench::workload::{RawWorkload, cli_value};
+    use iobench::workload::plan::{Plan, PlanContext};
+    use iobench::workload::raw::{RawWorkload, cli_value};
     let dir = TempDir::new("nofollow");
     let victim = dir.path().join("victim");
     std::fs::write(&victim, vec![1u8; 1 << 20]).unwrap();

@@ -12,10 +12,10 @@ use iobench::datafile::blocks::DataFile;
 use iobench::base::error::Error;
 use iobench::evidence::Evidence;
 use iobench::os::knobs::{self, KnobGuard};
-use iobench::plan::{Plan, PlanContext};
+use iobench::workload::plan::{Plan, PlanContext};
 use iobench::result::{Measured, RunResult, RunStatus};
 use iobench::run;
-use iobench::workload::{RawWorkload, cli_value};
+use iobench::workload::raw::{RawWorkload, cli_value};
 use std::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -2,7 +2,7 @@
 //! a `Cell` is every run of one configuration (repeats included), summarized by its median and
 //! the spread of its repeats.
 
-use crate::plan::Plan;
+use crate::workload::plan::Plan;
 use crate::report::cells::Spread;
 use crate::result::{Measured, Results, RunResult, RunStatus};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 
 use super::figures::Cell;
 use super::suite::{MEMORY_LIMIT, SEQ_COLD, SEQ_WARM};
-use crate::backend::BackendKind as B;
+use crate::workload::backends::BackendKind as B;
 use crate::base::error::Result;
 use crate::report::plots::{FONT, PALETTE, Plot, WIDTH, color, log_range, svg, tick, with_legend};
 use crate::result::{Measured, Results};

@@ -7,8 +7,8 @@ use super::figures::{
 };
 use super::suite::{COPIES, COPIES_COLD, DURABILITY, RANDOM_COLD, RANDOM_WARM, SEQ_COLD, SEQ_WARM};
 use super::{Finding, Verdict};
-use crate::backend::BackendKind as B;
-use crate::plan::{Durability, Plan};
+use crate::workload::backends::BackendKind as B;
+use crate::workload::plan::{Durability, Plan};
 use crate::result::Results;
 use crate::base::units::format_size;
 

@@ -7,7 +7,7 @@ use super::figures::{
 };
 use super::suite::{ADDRESS_SPACE, MEMORY_LIMIT, THP_RANDOM, THP_SEQ};
 use super::{Finding, Verdict};
-use crate::backend::BackendKind as B;
+use crate::workload::backends::BackendKind as B;
 use crate::result::Results;
 use crate::os::advice::Advice;
 use crate::base::units::format_size;

@@ -2,7 +2,7 @@
 
 use crate::base::error::{Error, Result};
 use crate::base::units::{parse_duration, parse_size};
-use crate::workload::Suite;
+use crate::workload::raw::Suite;
 use std::time::Duration;
 use toml::{Table, Value};
 
@@ -73,7 +73,7 @@ pub fn load(scale: Scale) -> Result<Suite> {
 pub fn rescale(table: &mut Table, scale: Scale) -> std::result::Result<(), String> {
     let mut divisor = scale.size_divisor() as f64;
     for (key, min) in
-        [("memory_limit", crate::limits::MIN_MEMORY_LIMIT), ("address_space_limit", crate::limits::MIN_ADDRESS_SPACE)]
+        [("memory_limit", crate::workload::resources::MIN_MEMORY_LIMIT), ("address_space_limit", crate::workload::resources::MIN_ADDRESS_SPACE)]
     {
         if let Some(Value::String(s)) = table.get(key) {
             let bytes = parse_size(s).map_err(|m| format!("{key}: {m}"))? as f64;
@@ -148,7 +148,7 @@ mod tests {
         assert_eq!(find(&quick, MEMORY_LIMIT, "runtime"), "3000ms");
         assert_eq!(find(&quick, COPIES, "size"), "131072k");
         let tiny = load(Scale::Tiny).unwrap();
-        assert_eq!(size(&tiny, MEMORY_LIMIT, "memory_limit"), crate::limits::MIN_MEMORY_LIMIT);
+        assert_eq!(size(&tiny, MEMORY_LIMIT, "memory_limit"), crate::workload::resources::MIN_MEMORY_LIMIT);
         for w in &tiny.workloads {
             let bytes = parse_size(w.get("size").and_then(Value::as_str).unwrap()).unwrap();
             assert!(bytes <= 64 << 20, "{w:?}");

@@ -6,7 +6,7 @@ use super::{Backend, Completion, Op, OpKind};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os;
-use crate::plan::{Durability, Plan};
+use crate::workload::plan::{Durability, Plan};
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;

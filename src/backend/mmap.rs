@@ -7,7 +7,7 @@ use super::{Backend, Completion, Op, OpKind};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
-use crate::plan::{Durability, Plan};
+use crate::workload::plan::{Durability, Plan};
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;

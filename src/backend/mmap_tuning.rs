@@ -5,7 +5,7 @@
 
 use crate::base::error::Result;
 use crate::os::advice;
-use crate::tuning::{MapKind, Populate, Tuning};
+use crate::workload::tuning::{MapKind, Populate, Tuning};
 use crate::base::units::{format_ns, format_size};
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;

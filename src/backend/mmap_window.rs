@@ -15,8 +15,8 @@ use super::{Backend, Completion, Op, OpKind};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
-use crate::plan::{Durability, Plan};
-use crate::tuning::Tuning;
+use crate::workload::plan::{Durability, Plan};
+use crate::workload::tuning::Tuning;
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 
@@ -50,7 +50,7 @@ pub struct WindowedMmap {
 
 impl WindowedMmap {
     pub fn open(plan: &Plan, data: &DataFile, window: u64) -> Result<Self> {
-        use crate::plan::Rw;
+        use crate::workload::plan::Rw;
         if !matches!(plan.rw, Rw::Read | Rw::Write | Rw::Randread | Rw::Randwrite | Rw::Rw | Rw::Randrw) {
             return Err(Error::invalid("window", "applies to read and write patterns only; remove it for this rw"));
         }

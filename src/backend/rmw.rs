@@ -18,7 +18,7 @@ use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, SlotBuf, Su
 use crate::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
-use crate::plan::Plan;
+use crate::workload::plan::Plan;
 use std::collections::VecDeque;
 
 /// Opens `plan`'s backends for record updates: mmap as it is, the others wrapped in `Rmw`.
@@ -31,7 +31,7 @@ pub fn open(plan: &Plan, data: &DataFile, plain: OpenPlain) -> Result<Vec<Box<dy
         }),
         _ => {
             let opts = plan.records.ok_or_else(|| Error::Precondition("records plan without record options".into()))?;
-            let unit = crate::kinds::io_unit(opts, super::required_alignment(plan, data)?);
+            let unit = opts.io_unit(super::required_alignment(plan, data)?);
             let record = opts.record_size_bytes;
             let wrap = |inner| Box::new(Rmw::new(inner, unit, record)) as Box<dyn Backend>;
             Ok(plain(plan, data)?.into_iter().map(wrap).collect())

@@ -19,7 +19,7 @@ use crate::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::patterns::scan::{Counter, Counts, NEEDLE_TEXT};
-use crate::plan::Plan;
+use crate::workload::plan::Plan;
 use io_uring::{IoUring, opcode, types};
 use serde_json::{Map, Value, json};
 use std::fs::File;

@@ -22,7 +22,7 @@ use super::buffered::open_data_file;
 use super::{Backend, Completion, Op, OpKind, SlotBuf, SubmitTimes};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
-use crate::plan::{Durability, Plan};
+use crate::workload::plan::{Durability, Plan};
 use ::tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use ::tokio::runtime::Runtime;
 use ::tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -73,7 +73,7 @@ pub fn runtime() -> Result<Arc<Runtime>> {
 
 impl TokioBackend {
     pub fn open(plan: &Plan, data: &DataFile, rt: Arc<Runtime>) -> Result<Self> {
-        let flavor = if plan.backend == crate::backend::BackendKind::Tokio { Flavor::Fs } else { Flavor::Pread };
+        let flavor = if plan.backend == crate::workload::backends::BackendKind::Tokio { Flavor::Fs } else { Flavor::Pread };
         let datasync = matches!(plan.durability, Durability::Fdatasync { .. });
         let (done_tx, done) = mpsc::channel();
         let mut tasks = Vec::with_capacity(plan.iodepth as usize);

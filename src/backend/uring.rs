@@ -25,7 +25,7 @@ use super::{Backend, Completion, Op, OpKind, SubmitTimes};
 use crate::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
-use crate::plan::{Durability, Plan, UringOptions};
+use crate::workload::plan::{Durability, Plan, UringOptions};
 use io_uring::{EnterFlags, IoUring, Probe, opcode, types};
 use serde_json::{Map, Value, json};
 use std::fs::File;

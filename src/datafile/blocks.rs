@@ -4,7 +4,7 @@
 use crate::base::error::{Error, IoContext, Result};
 use crate::os;
 use crate::patterns::block::{self, PAGE};
-use crate::plan::CacheState;
+use crate::workload::plan::CacheState;
 use crate::base::units::format_size;
 use std::fs::{File, OpenOptions};
 use std::io::Write;

@@ -16,7 +16,7 @@
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::patterns::block;
-use crate::plan::Plan;
+use crate::workload::plan::Plan;
 use std::fs::File;
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -30,13 +30,6 @@ pub struct Policy {
     pub allow_device: bool,
     /// Files created by this invocation are kept instead of removed at the end.
     pub keep_files: bool,
-}
-
-/// What `admit` allowed one plan beyond iobench's own files.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Permit {
-    pub overwrite: bool,
-    pub device: bool,
 }
 
 /// What is at a target path, looked at without following a symbolic link.
@@ -192,7 +185,7 @@ pub fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
             return Err(Error::invalid("filename", format!("{shown} is a {kind}; name a regular file")));
         }
     }
-    plan.permit = Permit { overwrite: named, device: policy.allow_device };
+    plan.permit = crate::workload::plan::Permit { overwrite: named, device: policy.allow_device };
     Ok(())
 }
 

@@ -14,7 +14,7 @@
 
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::cgroup;
-use crate::plan::{CacheState, Plan};
+use crate::workload::plan::{CacheState, Plan};
 use crate::result::{RunResult, RunStatus};
 use crate::run;
 use crate::base::units::format_size;
@@ -292,7 +292,7 @@ pub fn child_main(job_path: &Path, out_path: &Path) -> Result<()> {
     let job: Job = serde_json::from_slice(&text)
         .map_err(|e| Error::Precondition(format!("{} is not a child job: {e}", job_path.display())))?;
     let mut plan = job.plan;
-    plan.permit = crate::datafile::safety::Permit { overwrite: job.permit_overwrite, device: job.permit_device };
+    plan.permit = crate::workload::plan::Permit { overwrite: job.permit_overwrite, device: job.permit_device };
     let interval = Duration::from_nanos(job.series_interval_ns.max(1));
     let mut result = match run::execute_with(&plan, job.notes.clone(), interval) {
         Ok(r) => r,

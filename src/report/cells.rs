@@ -2,7 +2,7 @@
 //! cell from several results files) form one cell with a median and a spread; cells of the
 //! same workload form a group, which the ranking tables and plots compare.
 
-use crate::plan::Plan;
+use crate::workload::plan::Plan;
 use crate::result::{RunResult, RunStatus};
 use crate::base::stats::{self, Hist};
 use serde_json::{Map, Value};
@@ -86,7 +86,7 @@ impl Metric {
     /// The figure of a plan's kind: records/s, scan GB/s, or by block size.
     pub fn for_plan(plan: &Plan) -> Metric {
         match plan.rw {
-            crate::plan::Rw::Scan => Metric::Scan,
+            crate::workload::plan::Rw::Scan => Metric::Scan,
             rw if rw.is_records() => Metric::Records,
             _ => Metric::for_bs(plan.bs_bytes),
         }
@@ -205,7 +205,7 @@ impl<'a> Cell<'a> {
             .ok
             .iter()
             .filter_map(|r| match r.measured.as_ref()?.pattern.as_ref()? {
-                crate::kinds::PatternFigures::Scan { lines_per_s, .. } => Some(*lines_per_s),
+                crate::result::patterns::PatternFigures::Scan { lines_per_s, .. } => Some(*lines_per_s),
                 _ => None,
             })
             .collect();

@@ -1,6 +1,6 @@
 //! `iobench list`: shipped suites with their descriptions, backends and the options each takes.
 
-use crate::backend::BackendKind;
+use crate::workload::backends::BackendKind;
 
 /// Options that apply to a backend beyond the common workload keys.
 fn options(kind: BackendKind) -> &'static str {
@@ -23,7 +23,7 @@ fn options(kind: BackendKind) -> &'static str {
 
 pub fn render() -> String {
     let mut out = String::from("Suites (iobench run NAME; files in workloads/):\n");
-    for (name, description) in crate::suites::list() {
+    for (name, description) in crate::workload::shipped::list() {
         out.push_str(&format!("  {name:<18} {description}\n"));
     }
     out.push_str("\nBackends (--backend a,b,...):\n");

@@ -61,7 +61,7 @@ pub fn merge_cell(runs: &[&RunResult]) -> Result<RunResult> {
     let final_sync_ns = (!final_sync.is_empty()).then(|| final_sync.iter().sum::<u64>());
     let resident = ms.iter().map(|m| m.cache.resident_before_pct);
     // Keep the worst case for the state that was asked for, so warnings still fire.
-    let resident_before_pct = if first.workload.cache == crate::plan::CacheState::Cold {
+    let resident_before_pct = if first.workload.cache == crate::workload::plan::CacheState::Cold {
         resident.fold(0.0, f64::max)
     } else {
         resident.fold(100.0, f64::min)

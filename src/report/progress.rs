@@ -1,8 +1,8 @@
 //! Progress of a suite on stderr: a bar with the current cell and an ETA on a terminal, one
 //! plain line per finished cell otherwise (logs, CI, pipes).
 
-use crate::kinds::PatternFigures;
-use crate::plan::Plan;
+use crate::result::patterns::PatternFigures;
+use crate::workload::plan::Plan;
 use crate::result::{RunResult, RunStatus};
 use crate::session::Progress as Event;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

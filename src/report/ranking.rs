@@ -2,7 +2,7 @@
 //! Built once as rows of text; the terminal, Markdown and HTML exporters only lay them out.
 
 use super::cells::{Cell, Group, Metric};
-use crate::kinds::PatternFigures;
+use crate::result::patterns::PatternFigures;
 use crate::base::units::format_ns;
 
 /// A table: headers and rows of already formatted cells.

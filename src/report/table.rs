@@ -1,5 +1,6 @@
 //! The terminal table: one row per run, grouped by workload.
 
+use crate::result::patterns::PatternFigures;
 use crate::result::{RunResult, RunStatus};
 use crate::base::units::format_ns;
 
@@ -10,7 +11,7 @@ pub fn render(runs: &[RunResult]) -> String {
     let durable = runs.iter().any(|r| r.measured.as_ref().is_some_and(|m| m.durable_bw_bytes_per_s.is_some()));
     for run in runs {
         let w = &run.workload;
-        let consume = if w.consume == crate::plan::Consume::Sum {
+        let consume = if w.consume == crate::workload::plan::Consume::Sum {
             String::new()
         } else {
             format!(" consume={}", w.consume.name())
@@ -83,11 +84,28 @@ fn row(run: &RunResult, durable: bool) -> String {
     }
     r.push('\n');
     if let Some(p) = &m.pattern {
-        r.push_str(&format!("    {}\n", p.summary()));
+        r.push_str(&format!("    {}\n", pattern_summary(p)));
     }
     r.extend(crate::evidence::table_line(run));
     for n in &run.notes {
         r.push_str(&format!("    note: {n}\n"));
     }
     r
+}
+
+/// One short line for the terminal table under a record or scan run.
+fn pattern_summary(p: &PatternFigures) -> String {
+    match p {
+        PatternFigures::Records { records_per_s, durable_records_per_s, updates_checked, io_unit, .. } => {
+            let durable = durable_records_per_s.map(|d| format!(", durable {d:.0}/s")).unwrap_or_default();
+            format!("{records_per_s:.0} records/s{durable} ({io_unit}); {updates_checked} updates verified")
+        }
+        PatternFigures::Scan { gb_per_s, lines_per_s, scans_checked, lines_per_scan, matches_per_scan, .. } => {
+            format!(
+                "{gb_per_s:.2} GB/s, {:.1} M lines/s; {scans_checked} scans counted {lines_per_scan} lines, \
+                 {matches_per_scan} matches",
+                lines_per_s / 1e6
+            )
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Warnings above a report: each says what went wrong with the measurement and what to do.
 
 use super::cells::{Cell, Group};
-use crate::plan::CacheState;
+use crate::workload::plan::CacheState;
 use crate::result::Measured;
 use crate::result::RunStatus;
 use crate::base::units::{format_bytes, format_ns};
@@ -335,8 +335,8 @@ pub fn turned_warm(c: &Cell<'_>) -> Option<Warmth> {
         })
 }
 
-fn read_bytes(plan: &crate::plan::Plan, m: &Measured) -> u64 {
-    m.read_ops * crate::kinds::op_bytes(plan)
+fn read_bytes(plan: &crate::workload::plan::Plan, m: &Measured) -> u64 {
+    m.read_ops * plan.op_bytes()
 }
 
 /// Storage bytes per major fault, when the run faulted.
@@ -430,8 +430,8 @@ fn evidence_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
 
 /// (bytes written, bytes the device wrote through the final sync) when the page cache absorbed
 /// more than `MAX_WRITES_ABSORBED` of them.
-pub fn absorbed_writes(plan: &crate::plan::Plan, m: &Measured) -> Option<(u64, u64)> {
+pub fn absorbed_writes(plan: &crate::workload::plan::Plan, m: &Measured) -> Option<(u64, u64)> {
     let device = m.evidence.device_written_through_sync_bytes?;
-    let written = m.write_ops * crate::kinds::op_bytes(plan);
+    let written = m.write_ops * plan.op_bytes();
     (m.final_sync_ns.is_some() && written as f64 > MAX_WRITES_ABSORBED * device as f64).then_some((written, device))
 }

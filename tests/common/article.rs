@@ -2,9 +2,9 @@
 //! a few figures, with no I/O.
 #![allow(dead_code)]
 
-use iobench::plan::{Plan, PlanContext};
+use iobench::workload::plan::{Plan, PlanContext};
 use iobench::result::{Measured, Results, RunResult, RunStatus};
-use iobench::workload::RawWorkload;
+use iobench::workload::raw::RawWorkload;
 use serde_json::json;
 
 pub const GIB: u64 = 1 << 30;

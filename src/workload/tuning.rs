@@ -6,13 +6,13 @@
 //! invocation runs several backends: then the setting is left off for that backend and a note
 //! says so, so one command line can compare backends that understand different settings.
 
-use crate::backend::BackendKind;
+use crate::workload::backends::BackendKind;
 use crate::base::error::{Error, Result};
-use crate::plan::{PlanContext, Rw};
+use crate::workload::plan::{PlanContext, Rw};
 use crate::base::units::parse_duration;
 use crate::os::advice::{Advice, FadviseHint};
 use crate::os::knobs::ThpMode;
-use crate::workload::RawWorkload;
+use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use toml::Value;
@@ -275,36 +275,4 @@ pub fn series_interval(value: Option<&Value>) -> Result<Option<u64>> {
         return Err(Error::invalid(key, format!("{d:?} is shorter than the minimum of 100ms")));
     }
     Ok(Some(d.as_nanos() as u64))
-}
-
-/// System settings changed for one run; dropping it restores them (see `os::knobs`).
-#[derive(Debug, Default)]
-pub struct SystemGuard {
-    knobs: Vec<crate::os::knobs::KnobGuard>,
-}
-
-impl SystemGuard {
-    /// Applies the plan's system settings for a run on `data_path`: THP mode, the backing
-    /// device's readahead, then dropping the page cache. Each change is undone when the guard
-    /// drops (on error too: knobs already set are restored as the partial guard drops).
-    pub fn apply(tuning: &Tuning, data_path: &std::path::Path) -> Result<SystemGuard> {
-        use crate::os::knobs::{self, KnobGuard};
-        let mut guard = SystemGuard::default();
-        if let Some(mode) = tuning.thp_system {
-            guard.knobs.push(KnobGuard::set(std::path::Path::new(knobs::THP_ENABLED), mode.name())?);
-        }
-        if let Some(kb) = tuning.read_ahead_kb {
-            let dev = crate::os::blockdev::of_path(data_path).ok_or_else(|| {
-                Error::Precondition(format!(
-                    "read_ahead_kb: {} is on no single block device (tmpfs, overlayfs?); use a --dir on a disk",
-                    data_path.display()
-                ))
-            })?;
-            guard.knobs.push(KnobGuard::set(&dev.read_ahead_kb_path(), &kb.to_string())?);
-        }
-        if tuning.drop_caches {
-            knobs::drop_page_cache()?;
-        }
-        Ok(guard)
-    }
 }

@@ -2,14 +2,14 @@
 //! `address_space_limit` (`RLIMIT_AS`, a 32-bit process's view) and the mmap `window` (map the
 //! file in sliding windows instead of whole, the remedy for a small address space).
 //!
-//! Part of `plan`: `Plan::from_raw` calls `Limits::from_raw`. The first two make the run go to a
+//! Part of `plan`: `Plan::from_raw` calls `ResourceLimits::from_raw`. The first two make the run go to a
 //! child process (see `isolate`); the window is read by the mmap backend.
 
-use crate::backend::BackendKind;
+use crate::workload::backends::BackendKind;
 use crate::base::error::{Error, Result};
-use crate::plan::PlanContext;
+use crate::workload::plan::PlanContext;
 use crate::base::units::{format_size, parse_size};
-use crate::workload::RawWorkload;
+use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 use toml::Value;
 
@@ -21,7 +21,7 @@ pub const MIN_ADDRESS_SPACE: u64 = 32 << 20;
 /// The validated limits of one plan (`workload.limits` in results).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Limits {
+pub struct ResourceLimits {
     /// Run in a child process inside a fresh memory cgroup with this limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_limit_bytes: Option<u64>,
@@ -33,7 +33,7 @@ pub struct Limits {
     pub window_bytes: Option<u64>,
 }
 
-impl Limits {
+impl ResourceLimits {
     /// True if the run must happen in a child process.
     pub fn needs_child(&self) -> bool {
         self.memory_limit_bytes.is_some() || self.address_space_limit_bytes.is_some()
@@ -45,7 +45,7 @@ impl Limits {
         bs: u64,
         ctx: PlanContext,
         notes: &mut Vec<String>,
-    ) -> Result<Limits> {
+    ) -> Result<ResourceLimits> {
         let memory_limit_bytes = size_key("memory_limit", raw.memory_limit.as_ref())?;
         if let Some(m) = memory_limit_bytes
             && m < MIN_MEMORY_LIMIT
@@ -88,7 +88,7 @@ impl Limits {
                 ));
             }
         }
-        Ok(Limits { memory_limit_bytes, address_space_limit_bytes, window_bytes })
+        Ok(ResourceLimits { memory_limit_bytes, address_space_limit_bytes, window_bytes })
     }
 }
 

@@ -3,10 +3,12 @@
 
 use crate::env::Environment;
 use crate::base::error::{Error, Result};
-use crate::plan::Plan;
+use crate::workload::plan::Plan;
 use crate::base::stats::{IntervalPoint, LatencySummary};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+pub mod patterns;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -89,7 +91,7 @@ pub struct Measured {
     pub evidence: crate::evidence::Evidence,
     /// rw = records / scan: records/s and updates verified, or lines/s and counts (see `kinds`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<crate::kinds::PatternFigures>,
+    pub pattern: Option<crate::result::patterns::PatternFigures>,
 }
 
 /// Submission side of a queue backend: one record per hand-off (a submitting io_uring_enter, a

@@ -2,7 +2,7 @@
 //! serde names the type it wanted, not the key, and lists every known field on an unknown one.
 
 use crate::base::error::Error;
-use crate::workload::RawWorkload;
+use crate::workload::raw::RawWorkload;
 use toml::{Table, Value};
 
 /// At most this many runs from one workload's lists (they multiply: 4 lists of 10 are 10 000).

@@ -1,11 +1,11 @@
 //! Raw workloads become validated plans here; every check and its message lives in this file.
 //! Backends and the run loop only ever see a `Plan`.
 
-use crate::backend::BackendKind;
+use crate::workload::backends::BackendKind;
 use crate::base::error::{Error, Result};
 use crate::base::units::{parse_duration, parse_size};
 use crate::patterns::block::SECTOR;
-use crate::workload::RawWorkload;
+use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -192,7 +192,7 @@ pub struct Plan {
     pub filename: Option<PathBuf>,
     /// What the invocation allowed beyond iobench's own files (set by `safety::admit`).
     #[serde(skip)]
-    pub permit: crate::datafile::safety::Permit,
+    pub permit: Permit,
     pub verify: bool,
     /// What reads' bytes go through (absent in results older than the key: they summed).
     #[serde(default)]
@@ -213,19 +213,26 @@ pub struct Plan {
     pub uring: Option<UringOptions>,
     /// madvise/fadvise/THP/readahead/cache settings (see `tuning`).
     #[serde(default)]
-    pub tuning: crate::tuning::Tuning,
+    pub tuning: crate::workload::tuning::Tuning,
     /// Time-series interval; null = the session's default.
     #[serde(default)]
     pub series_interval_ns: Option<u64>,
     /// memory_limit, address_space_limit (run in a child process) and the mmap window.
     #[serde(default)]
-    pub limits: crate::limits::Limits,
+    pub limits: crate::workload::resources::ResourceLimits,
     /// rw = records / seqrecords: record size and update I/O unit (see `kinds`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub records: Option<crate::kinds::RecordOptions>,
+    pub records: Option<crate::workload::pattern_keys::RecordOptions>,
     /// rw = scan: read-ahead depth and the match pattern (see `kinds`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan: Option<crate::kinds::ScanOptions>,
+    pub scan: Option<crate::workload::pattern_keys::ScanOptions>,
+}
+
+/// What `admit` allowed one plan beyond iobench's own files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Permit {
+    pub overwrite: bool,
+    pub device: bool,
 }
 
 fn one() -> u32 {
@@ -272,6 +279,10 @@ impl Plan {
     }
     pub fn blocks(&self) -> u64 {
         self.size_bytes / self.bs_bytes
+    }
+    /// Bytes one operation covers: the whole file for a scan, else one block or record.
+    pub fn op_bytes(&self) -> u64 {
+        if self.rw == Rw::Scan { self.size_bytes } else { self.bs_bytes }
     }
 
     /// Validates one expanded workload. Returns the plan and notes for the user.
@@ -454,9 +465,9 @@ impl Plan {
             ));
         }
         let uring = uring_options(raw, backend, iodepth, &mut notes)?;
-        let tuning = crate::tuning::Tuning::from_raw(raw, backend, rw, ctx, &mut notes)?;
-        let series_interval_ns = crate::tuning::series_interval(raw.series_interval.as_ref())?;
-        let limits = crate::limits::Limits::from_raw(raw, backend, bs, ctx, &mut notes)?;
+        let tuning = crate::workload::tuning::Tuning::from_raw(raw, backend, rw, ctx, &mut notes)?;
+        let series_interval_ns = crate::workload::tuning::series_interval(raw.series_interval.as_ref())?;
+        let limits = crate::workload::resources::ResourceLimits::from_raw(raw, backend, bs, ctx, &mut notes)?;
         let dir = PathBuf::from(raw.dir.as_deref().unwrap_or(DEFAULT_DIR));
         let filename = match raw.filename.as_deref().map(str::trim) {
             None => None,
@@ -496,7 +507,7 @@ impl Plan {
             records: None,
             scan: None,
         };
-        crate::kinds::finish(&mut plan, raw, ctx, &mut notes)?;
+        crate::workload::pattern_keys::finish(&mut plan, raw, ctx, &mut notes)?;
         Ok((plan, notes))
     }
 }

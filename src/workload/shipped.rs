@@ -2,22 +2,22 @@
 //! `iobench list` work from any directory.
 
 use crate::base::error::{Error, Result};
-use crate::workload::Suite;
+use crate::workload::raw::Suite;
 use std::path::Path;
 
 /// (name, TOML text) of every shipped suite, in the order `iobench list` shows them.
 pub const SHIPPED: &[(&str, &str)] = &[
-    ("quick", include_str!("../workloads/quick.toml")),
-    ("random-read", include_str!("../workloads/random-read.toml")),
-    ("sequential", include_str!("../workloads/sequential.toml")),
-    ("block-size", include_str!("../workloads/block-size.toml")),
-    ("queue-depth", include_str!("../workloads/queue-depth.toml")),
-    ("writes-durability", include_str!("../workloads/writes-durability.toml")),
-    ("madvise-thp", include_str!("../workloads/madvise-thp.toml")),
-    ("article", include_str!("../workloads/article.toml")),
-    ("records", include_str!("../workloads/records.toml")),
-    ("scan", include_str!("../workloads/scan.toml")),
-    ("cargo-bench", include_str!("../workloads/cargo-bench.toml")),
+    ("quick", include_str!("../../workloads/quick.toml")),
+    ("random-read", include_str!("../../workloads/random-read.toml")),
+    ("sequential", include_str!("../../workloads/sequential.toml")),
+    ("block-size", include_str!("../../workloads/block-size.toml")),
+    ("queue-depth", include_str!("../../workloads/queue-depth.toml")),
+    ("writes-durability", include_str!("../../workloads/writes-durability.toml")),
+    ("madvise-thp", include_str!("../../workloads/madvise-thp.toml")),
+    ("article", include_str!("../../workloads/article.toml")),
+    ("records", include_str!("../../workloads/records.toml")),
+    ("scan", include_str!("../../workloads/scan.toml")),
+    ("cargo-bench", include_str!("../../workloads/cargo-bench.toml")),
 ];
 
 /// The suite a bare `iobench run` runs.

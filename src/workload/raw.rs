@@ -151,11 +151,11 @@ impl Suite {
         for (i, w) in self.workloads.iter().enumerate() {
             let mut merged = w.clone();
             merged.extend(overrides.clone());
-            crate::keys::check_lists(i + 1, &merged)?;
+            crate::workload::diagnostics::check_lists(i + 1, &merged)?;
             for table in expand_lists(&merged) {
                 let mut raw: RawWorkload = Value::Table(table.clone())
                     .try_into()
-                    .map_err(|e: toml::de::Error| crate::keys::raw_error(i + 1, &table, &e))?;
+                    .map_err(|e: toml::de::Error| crate::workload::diagnostics::raw_error(i + 1, &table, &e))?;
                 if raw.name.is_none() {
                     raw.name = Some(default_name(&raw));
                 }
