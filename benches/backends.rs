@@ -19,12 +19,12 @@ mod cpu_time;
 
 use criterion::measurement::{Measurement, WallTime};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use iobench::env::Environment;
-use iobench::evidence::Evidence;
+use iobench::observe::environment::Environment;
+use iobench::observe::evidence::Evidence;
 use iobench::workload::plan::{Durability, Plan};
 use iobench::result::{Measured, Results, RunResult, RunStatus};
-use iobench::run::{Limit, Prepared};
-use iobench::session::Session;
+use iobench::engine::{Limit, Prepared};
+use iobench::app::session::Session;
 use iobench::base::stats;
 use iobench::workload::raw::cli_value;
 use std::path::PathBuf;

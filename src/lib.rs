@@ -1,27 +1,20 @@
 //! iobench: one run loop, many ways to move bytes between a file and memory.
 //!
-//! Flow: `workload` (raw TOML/CLI) → `plan` (validated) → `session` (runs in order) →
-//! `run` (the loop, driving a `backend`) → `result` (JSON) → `report`.
+//! Layers, bottom to top; each imports only from the layers below it (`tests/architecture.rs`
+//! checks): `base` < `os` < `patterns` < `workload` < `datafile` < `backend` < `observe` <
+//! `result` < `engine` < `app` < `report` < `article`.
 
+pub mod app;
 pub mod article;
+pub mod backend;
 pub mod base;
 pub mod datafile;
 pub mod engine;
-pub mod backend;
-pub mod buffers;
-pub mod ceilings;
-pub mod env;
-pub mod env_text;
-pub mod evidence;
-pub mod ipc;
-pub mod isolate;
-pub mod offsets;
+pub mod observe;
 pub mod os;
 pub mod patterns;
 pub mod report;
 pub mod result;
-pub mod run;
-pub mod session;
 pub mod workload;
 
 pub use base::error::{Error, Result};

@@ -2,14 +2,13 @@
 //! (0 ok, 1 a run failed or a regression was found, 2 bad input).
 
 mod cli;
-mod ipc_cmd;
 
 use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Command, CompareArgs, MergeArgs, ReportArgs, ReproduceArgs, RunArgs};
 use iobench::report::{compare, document};
 use iobench::result::RunStatus;
-use iobench::session::Session;
+use iobench::app::session::Session;
 use iobench::workload::raw::Suite;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,31 +37,31 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare(args),
         Command::Merge(args) => merge(args),
         Command::Reproduce(args) => reproduce(args),
-        Command::Ipc(args) => ipc_cmd::ipc(args),
-        Command::IpcChild(args) => Ok(ipc_cmd::ipc_child(args)),
+        Command::Ipc(args) => cli::ipc::ipc(args),
+        Command::IpcChild(args) => Ok(cli::ipc::ipc_child(args)),
         Command::RunChild { job, result } => {
-            iobench::isolate::child_main(&job, &result)?;
+            iobench::app::isolate::child_main(&job, &result)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Env { dir, json } => {
-            iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
-            let env = iobench::env::Environment::capture(&dir);
+            iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            let env = iobench::observe::environment::Environment::capture(&dir);
             if json {
                 println!("{}", serde_json::to_string_pretty(&env)?);
             } else {
-                print!("{}", iobench::env_text::render(&env));
+                print!("{}", iobench::report::environment::render(&env));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Probe { dir, size, runtime, json } => {
-            iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
-            let env = iobench::env::Environment::capture(&dir);
-            let device = iobench::ceilings::measure_device(&dir, &size, &runtime)?;
+            iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            let env = iobench::observe::environment::Environment::capture(&dir);
+            let device = iobench::app::probe::measure_device(&dir, &size, &runtime)?;
             if json {
                 let doc = serde_json::json!({ "environment": env, "device_ceilings": device });
                 println!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
-                print!("{}{}", iobench::env_text::render(&env), iobench::env_text::render_device(&device));
+                print!("{}{}", iobench::report::environment::render(&env), iobench::report::environment::render_device(&device));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -71,7 +70,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // Results carry the memory ceilings warm runs are bounded by (about 0.5 s, once).
-    iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
+    iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
     let overrides = args.workload.overrides();
     let suite = match &args.suite {
         Some(path) => iobench::workload::shipped::resolve(path)?,
@@ -137,7 +136,7 @@ fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             // The copies row counts copies against one core's memcpy and read bandwidth.
-            iobench::env::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
             let session = article::session(&opts)?;
             let plans = session.plans()?;
             let mut progress = iobench::report::progress::Reporter::new(plans.iter().map(|(p, _)| p));

@@ -6,12 +6,12 @@ mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
 use iobench::backend::{self, Completion, Op, OpKind};
-use iobench::buffers::BufferPool;
+use iobench::backend::buffers::BufferPool;
 use iobench::datafile::blocks::DataFile;
 use iobench::patterns::block;
 use iobench::workload::plan::{CacheState, Plan, PlanContext};
 use iobench::result::{Measured, Results, RunStatus};
-use iobench::run;
+use iobench::engine;
 use iobench::workload::raw::{RawWorkload, cli_value};
 use std::os::unix::fs::FileExt;
 
@@ -54,7 +54,7 @@ fn data_of(p: &Plan) -> DataFile {
 }
 
 fn run_ok(p: &Plan) -> Measured {
-    let r = run::execute(p, vec![]).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+    let r = engine::execute(p, vec![]).unwrap_or_else(|e| panic!("{}: {e}", p.name));
     assert_eq!(r.status, RunStatus::Ok, "{}: {:?}", p.name, r.reason);
     r.measured.unwrap()
 }

@@ -7,7 +7,7 @@ use common::{TempDir, iobench, stderr, stdout};
 use iobench::datafile::blocks::DataFile;
 use iobench::workload::plan::{Plan, PlanContext};
 use iobench::result::{Results, RunStatus};
-use iobench::run;
+use iobench::engine;
 use iobench::workload::raw::{RawWorkload, cli_value};
 
 fn plan(dir: &TempDir, backend: &str, rw: &str, extra: impl FnOnce(&mut RawWorkload)) -> Plan {
@@ -33,7 +33,7 @@ fn every_backend_and_pattern_moves_verified_bytes() {
     for backend in ["buffered", "direct", "mmap"] {
         for rw in ["read", "randread", "write", "randwrite", "rw", "randrw"] {
             let p = plan(&dir, backend, rw, |_| {});
-            let r = run::execute(&p, vec![]).unwrap_or_else(|e| panic!("{backend} {rw}: {e}"));
+            let r = engine::execute(&p, vec![]).unwrap_or_else(|e| panic!("{backend} {rw}: {e}"));
             assert_eq!(r.status, RunStatus::Ok, "{backend} {rw}: {:?}", r.reason);
             let m = r.measured.unwrap();
             assert_eq!(m.ops, 256, "{backend} {rw}: io_size 4m / bs 16k");
@@ -64,7 +64,7 @@ fn sequential_writes_cover_the_file_with_the_written_generation() {
             r.io_size = Some(cli_value("8m"));
             r.seed = Some(backend.len() as i64);
         });
-        run::execute(&p, vec![]).unwrap();
+        engine::execute(&p, vec![]).unwrap();
         let data =
             DataFile { path: dir.path().join(format!("iobench-8m-{:x}.dat", p.seed)), size: 8 << 20, seed: p.seed };
         data.verify_all().unwrap();
@@ -92,7 +92,7 @@ fn durability_policies_report_syncs_and_both_throughputs() {
             r.durability = Some(policy.into());
             r.io_size = Some(cli_value("1m"));
         });
-        let m = run::execute(&p, vec![]).unwrap().measured.unwrap();
+        let m = engine::execute(&p, vec![]).unwrap().measured.unwrap();
         assert!(m.final_sync_ns.is_some(), "{backend} {policy}");
         assert!(m.durable_bw_bytes_per_s.unwrap() <= m.bw_bytes_per_s, "{backend} {policy}");
         if policy != "odsync" {
@@ -111,7 +111,7 @@ fn numbers_are_consistent_and_runtime_is_respected() {
             r.io_size = None;
             r.runtime = Some(cli_value("300ms"));
         });
-        let m = run::execute(&p, vec![]).unwrap().measured.unwrap();
+        let m = engine::execute(&p, vec![]).unwrap().measured.unwrap();
         let l = m.latency_ns;
         assert!(m.ops > 0);
         assert_eq!(m.bytes, m.ops * 16384);
@@ -131,16 +131,16 @@ fn repeated_runs_continue_and_a_ramp_is_excluded_with_one_worker_or_several() {
     for threads in [1, 2] {
         // As benches call it: many runs of exactly n operations each, without evidence.
         let p = plan(&dir, "buffered", "randread", |r| r.threads = Some(threads));
-        let mut prepared = run::Prepared::new(&p).unwrap();
+        let mut prepared = engine::Prepared::new(&p).unwrap();
         prepared.collect_evidence = false;
         for n in [1, 7, 300] {
-            let m = prepared.run(run::Limit::ops(n)).unwrap();
+            let m = prepared.run(engine::Limit::ops(n)).unwrap();
             assert_eq!(m.ops, n * threads as u64, "{threads} threads: exactly {n} operations per worker");
             assert_eq!(m.verified_blocks, m.ops, "{threads} threads: every block read was verified");
             assert!(m.evidence.vmstat_delta.is_empty() && m.evidence.resident_start_pct.is_none());
         }
         prepared.collect_evidence = true;
-        let m = prepared.run(run::Limit::ops(10)).unwrap();
+        let m = prepared.run(engine::Limit::ops(10)).unwrap();
         assert!(!m.evidence.vmstat_delta.is_empty(), "{threads} threads: evidence is gathered again");
         assert_eq!(m.evidence.resident_start_pct, Some(100.0), "{threads} threads: the warm file is resident");
 
@@ -151,7 +151,7 @@ fn repeated_runs_continue_and_a_ramp_is_excluded_with_one_worker_or_several() {
             r.ramp_time = Some(cli_value("200ms"));
             r.runtime = Some(cli_value("300ms"));
         });
-        let m = run::execute(&p, vec![]).unwrap().measured.unwrap();
+        let m = engine::execute(&p, vec![]).unwrap().measured.unwrap();
         assert!(m.runtime_ns >= 300_000_000, "{threads} threads: measured the runtime after the ramp");
         assert!(m.runtime_ns < 300_000_000 + 150_000_000, "{threads} threads: {} ns includes the ramp", m.runtime_ns);
         assert!(!m.evidence.vmstat_delta.is_empty(), "{threads} threads: evidence opened after the ramp");
@@ -164,7 +164,7 @@ fn repeated_runs_continue_and_a_ramp_is_excluded_with_one_worker_or_several() {
 fn verify_catches_a_corrupted_page() {
     let dir = TempDir::new("corrupt");
     let p = plan(&dir, "buffered", "read", |_| {});
-    run::execute(&p, vec![]).unwrap();
+    engine::execute(&p, vec![]).unwrap();
     let path = dir.path().join("iobench-8m-10bec4.dat");
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[5 * 4096 + 100] ^= 0xff;

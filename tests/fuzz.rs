@@ -3,7 +3,7 @@
 //! worth keeping (edge cases found while writing these, and the shipped suites) with their
 //! expected outcome; it runs every time.
 
-use iobench::session::Session;
+use iobench::app::session::Session;
 use iobench::base::units::{format_size, parse_duration, parse_size};
 use iobench::workload::raw::Suite;
 use proptest::prelude::*;

@@ -11,7 +11,7 @@ use iobench::result::{Results, RunResult, RunStatus};
 use iobench::workload::raw::{RawWorkload, cli_value};
 use iobench::datafile::{log, records as record_file};
 use iobench::patterns::records;
-use iobench::{Error, run};
+use iobench::{Error, engine};
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,7 @@ fn plan(dir: &TempDir, backend: &str, rw: &str, extra: impl FnOnce(&mut RawWorkl
 
 /// Runs `p`; a backend this machine cannot run (io_uring disabled) may come back skipped.
 fn run_ok(p: &Plan) -> Option<RunResult> {
-    let r = run::execute(p, vec![]).unwrap_or_else(|e| panic!("{} {:?}: {e}", p.backend, p.rw));
+    let r = engine::execute(p, vec![]).unwrap_or_else(|e| panic!("{} {:?}: {e}", p.backend, p.rw));
     match r.status {
         RunStatus::Ok => Some(r),
         RunStatus::Skipped if matches!(p.backend.name(), "uring" | "uring-direct" | "tokio" | "direct") => {
@@ -141,7 +141,7 @@ fn a_wrong_count_fails_the_scan() {
             r.size = Some(cli_value("256k"));
             r.io_size = Some(cli_value("256k"));
         });
-        let err = run::execute(&p, vec![]).expect_err("a wrong count fails the run");
+        let err = engine::execute(&p, vec![]).expect_err("a wrong count fails the run");
         assert!(err.to_string().contains("matches, but"), "{backend}: {err}");
     }
 }
@@ -166,7 +166,7 @@ fn bad_pattern_keys_name_the_fix() {
     }
 }
 
-fn ipc_results(path: &std::path::Path) -> iobench::ipc::IpcReport {
+fn ipc_results(path: &std::path::Path) -> iobench::result::ipc::IpcReport {
     Results::read(path).expect("results document").ipc.expect("ipc section")
 }
 

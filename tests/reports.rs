@@ -8,7 +8,7 @@ use common::{TempDir, iobench, stderr, stdout};
 use iobench::report::cells::{self, Spread};
 use iobench::report::document::Report;
 use iobench::result::{Results, RunStatus};
-use iobench::session::Session;
+use iobench::app::session::Session;
 use iobench::base::stats;
 use iobench::workload::raw::Suite;
 use std::path::{Path, PathBuf};

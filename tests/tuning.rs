@@ -10,11 +10,11 @@ mod common;
 use common::TempDir;
 use iobench::datafile::blocks::DataFile;
 use iobench::base::error::Error;
-use iobench::evidence::Evidence;
+use iobench::observe::evidence::Evidence;
 use iobench::os::knobs::{self, KnobGuard};
 use iobench::workload::plan::{Plan, PlanContext};
 use iobench::result::{Measured, RunResult, RunStatus};
-use iobench::run;
+use iobench::engine;
 use iobench::workload::raw::{RawWorkload, cli_value};
 use std::sync::Mutex;
 
@@ -47,7 +47,7 @@ fn plan(dir: &TempDir, backend: &str, rw: &str, extra: impl FnOnce(&mut RawWorkl
 }
 
 fn run_ok(p: &Plan) -> Measured {
-    let r: RunResult = run::execute(p, vec![]).unwrap_or_else(|e| panic!("{:?}: {e}", p.tuning));
+    let r: RunResult = engine::execute(p, vec![]).unwrap_or_else(|e| panic!("{:?}: {e}", p.tuning));
     assert_eq!(r.status, RunStatus::Ok, "{:?}: {:?}", p.tuning, r.reason);
     r.measured.unwrap()
 }
@@ -58,7 +58,7 @@ fn worker_major_faults(m: &Measured) -> u64 {
     m.series.points.iter().map(|p| p.major_faults).sum()
 }
 
-fn mapping(e: &Evidence) -> &iobench::evidence::MappingEvidence {
+fn mapping(e: &Evidence) -> &iobench::observe::evidence::MappingEvidence {
     e.mapping.as_ref().expect("mmap runs report their mapping's smaps entry")
 }
 
@@ -149,7 +149,7 @@ fn collapse_runs_or_is_skipped_with_the_kernel_named() {
         r.collapse = Some(true);
         r.cache = Some("warm".into());
     });
-    let r = run::execute(&p, vec![]).unwrap();
+    let r = engine::execute(&p, vec![]).unwrap();
     match r.status {
         RunStatus::Ok => {
             let setup = &r.measured.unwrap().evidence.setup;
@@ -267,7 +267,7 @@ fn residency_checks_pass_and_fail_as_they_should() {
     let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
     let touched: u64 = map.iter().step_by(4096).map(|b| *b as u64).sum();
     std::hint::black_box(touched);
-    let err = match run::execute(&cold, vec![]) {
+    let err = match engine::execute(&cold, vec![]) {
         Err(e) => e.to_string(),
         Ok(r) => panic!("cold run with mapped pages: {:?} {:?}", r.status, r.reason),
     };
@@ -346,13 +346,13 @@ fn system_knobs_are_restored_on_error_and_from_the_signal_path() {
 #[test]
 fn environment_names_device_uring_cgroup_and_ceilings() {
     let dir = TempDir::new("tuning-env");
-    let env = iobench::env::Environment::capture(dir.path());
+    let env = iobench::observe::environment::Environment::capture(dir.path());
     if let Some(d) = &env.block_device {
         assert!(!d.name.is_empty() && d.logical_block_bytes >= 512, "{d:?}");
     }
     assert!(env.io_uring.available || env.io_uring.error.is_some(), "{:?}", env.io_uring);
     assert!(env.memory_ceilings.is_none(), "library captures skip the ceilings unless asked");
-    let c = iobench::ceilings::measure_memory(32 << 20, 2);
+    let c = iobench::observe::ceilings::measure_memory(32 << 20, 2);
     assert!(c.read_bytes_per_s > 0.0 && c.memcpy_bytes_per_s > 0.0, "{c:?}");
     // The CLI measures them and prints a human layout (JSON with --json).
     let out = common::iobench(&["env", "--dir", dir.str()]);
@@ -363,11 +363,11 @@ fn environment_names_device_uring_cgroup_and_ceilings() {
 
 #[test]
 fn iowq_workers_are_counted_by_thread_name() {
-    let before = iobench::evidence::count_iowq_workers();
+    let before = iobench::observe::evidence::count_iowq_workers();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let t = std::thread::Builder::new().name("iou-wrk-fake".into()).spawn(move || rx.recv()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    assert_eq!(iobench::evidence::count_iowq_workers(), before + 1);
+    assert_eq!(iobench::observe::evidence::count_iowq_workers(), before + 1);
     tx.send(()).unwrap();
     let _ = t.join();
 }

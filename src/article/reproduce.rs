@@ -5,7 +5,7 @@
 use super::{Finding, evaluate, plots, render, suite};
 use crate::base::error::{Error, Result};
 use crate::result::{Results, write_atomic};
-use crate::session::{Progress, Session};
+use crate::app::session::{Progress, Session};
 use std::path::{Path, PathBuf};
 use toml::Table;
 

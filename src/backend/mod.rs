@@ -1,25 +1,26 @@
 //! The backend contract: how bytes move between a file and memory. The run loop owns
 //! everything else (offsets, timing, queue depth, verification, statistics).
 
-mod buffered;
+pub mod buffered;
+pub mod buffers;
 mod mmap;
-mod mmap_tuning;
-mod mmap_window;
 mod null;
+pub mod probes;
 mod queue;
 mod rmw;
 mod scan;
 mod tokio;
 pub mod uring;
 
-use crate::buffers::BufferPool;
+use crate::backend::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
 use crate::workload::plan::Plan;
 pub use crate::workload::backends::BackendKind;
 
 pub use buffered::PreadBackend;
-pub use queue::{SlotBuf, SubmitTimes};
+pub use probes::{MappedRegion, SubmitTimes};
+pub use queue::SlotBuf;
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ pub trait Backend: Send {
     }
 
     /// A region this backend mapped: its smaps entry is read as evidence before it is unmapped.
-    fn mapped_region(&self) -> Option<crate::evidence::MappedRegion> {
+    fn mapped_region(&self) -> Option<crate::backend::MappedRegion> {
         None
     }
 
@@ -147,7 +148,7 @@ fn open_plain(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
         BackendKind::Mmap if plan.limits.window_bytes.is_some() => {
             let window = plan.limits.window_bytes.unwrap_or(plan.size_bytes);
             for _ in 0..threads {
-                out.push(Box::new(mmap_window::WindowedMmap::open(plan, data, window)?));
+                out.push(Box::new(mmap::window::WindowedMmap::open(plan, data, window)?));
             }
         }
         BackendKind::Mmap => {
@@ -180,40 +181,4 @@ fn open_plain(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
 /// The error of a backend handed an operation kind that reaches it only through an adapter.
 pub(crate) fn not_native(op: &Op, backend: &str) -> Error {
     Error::Precondition(format!("{backend} was handed a {:?} operation directly; this is a bug in iobench", op.kind))
-}
-
-/// Turns a completion's result into an error naming the operation, or the byte count.
-pub fn check_completion(op: &Op, result: i64, data: &DataFile) -> Result<()> {
-    if op.kind == OpKind::Sync {
-        return if result < 0 {
-            Err(Error::io(
-                format!("sync of {}", data.path.display()),
-                std::io::Error::from_raw_os_error(-result as i32),
-            ))
-        } else {
-            Ok(())
-        };
-    }
-    let what = match op.kind {
-        OpKind::Read => "read",
-        OpKind::Update => "update",
-        OpKind::Scan => "scan",
-        OpKind::Write | OpKind::Sync => "write",
-    };
-    // A scan reports the whole file's bytes; every other operation its own length.
-    let expected = if op.kind == OpKind::Scan { data.size } else { op.len as u64 };
-    if result < 0 {
-        return Err(Error::io(
-            format!("{what} of {expected} bytes at offset {} of {}", op.offset, data.path.display()),
-            std::io::Error::from_raw_os_error(-result as i32),
-        ));
-    }
-    if result as u64 != expected {
-        return Err(Error::Precondition(format!(
-            "short {what} at offset {} of {}: {result} of {expected} bytes (was the file truncated?)",
-            op.offset,
-            data.path.display(),
-        )));
-    }
-    Ok(())
 }

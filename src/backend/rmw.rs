@@ -15,7 +15,7 @@
 //! until that one completes, and its latency includes the wait.
 
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, SlotBuf, SubmitTimes};
-use crate::buffers::BufferPool;
+use crate::backend::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
 use crate::workload::plan::Plan;
@@ -225,7 +225,7 @@ impl Backend for Rmw {
         notes
     }
 
-    fn mapped_region(&self) -> Option<crate::evidence::MappedRegion> {
+    fn mapped_region(&self) -> Option<crate::backend::MappedRegion> {
         self.inner.mapped_region()
     }
 

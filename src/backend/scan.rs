@@ -15,7 +15,7 @@
 //! checks both.
 
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain};
-use crate::buffers::BufferPool;
+use crate::backend::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::patterns::scan::{Counter, Counts, NEEDLE_TEXT};

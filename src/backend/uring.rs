@@ -22,7 +22,7 @@
 
 use super::buffered::open_data_file;
 use super::{Backend, Completion, Op, OpKind, SubmitTimes};
-use crate::buffers::BufferPool;
+use crate::backend::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::workload::plan::{Durability, Plan, UringOptions};

@@ -6,9 +6,9 @@ use super::cells::{self, Group};
 use super::plots::{self, Plot, bars, latency, series, sweep};
 use super::ranking::{self, Table};
 use super::warnings::{self, Warning};
-use crate::env::Environment;
+use crate::observe::environment::Environment;
 use crate::base::error::{Error, Result};
-use crate::ipc::IpcReport;
+use crate::result::ipc::IpcReport;
 use crate::result::{Results, RunResult};
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,7 @@ impl Report {
             out.push_str(&ranking::render_text(t));
         }
         for (label, r) in &self.ipc {
-            out.push_str(&format!("\n{label}\n{}", crate::ipc::render(r)));
+            out.push_str(&format!("\n{label}\n{}", crate::report::ipc::render(r)));
         }
         if !self.warnings.is_empty() {
             out.push_str("\nWarnings:\n");

@@ -3,7 +3,7 @@
 
 use super::document::{Report, environment_rows};
 use super::ranking::Table;
-use crate::ipc::IpcReport;
+use crate::result::ipc::IpcReport;
 use crate::result::RunStatus;
 use crate::base::units::format_ns;
 

@@ -33,7 +33,7 @@ pub fn render(r: &Report) -> String {
     }
     for (label, ipc) in &r.ipc {
         // The ipc module's own section, with where it came from under its heading.
-        let section = crate::ipc::markdown(ipc);
+        let section = crate::report::ipc::markdown(ipc);
         match section.split_once("\n\n") {
             Some((heading, rest)) => out.push_str(&format!("{heading}\n\nFrom {label}.\n\n{rest}\n")),
             None => out.push_str(&format!("{section}\n")),

@@ -4,7 +4,10 @@
 pub mod cells;
 pub mod compare;
 pub mod document;
+pub mod environment;
+pub mod evidence;
 pub mod html;
+pub mod ipc;
 pub mod listing;
 pub mod markdown;
 pub mod merge;

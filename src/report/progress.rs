@@ -4,7 +4,7 @@
 use crate::result::patterns::PatternFigures;
 use crate::workload::plan::Plan;
 use crate::result::{RunResult, RunStatus};
-use crate::session::Progress as Event;
+use crate::app::session::Progress as Event;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;

@@ -86,7 +86,7 @@ fn row(run: &RunResult, durable: bool) -> String {
     if let Some(p) = &m.pattern {
         r.push_str(&format!("    {}\n", pattern_summary(p)));
     }
-    r.extend(crate::evidence::table_line(run));
+    r.extend(crate::report::evidence::table_line(run));
     for n in &run.notes {
         r.push_str(&format!("    note: {n}\n"));
     }

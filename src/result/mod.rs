@@ -1,13 +1,14 @@
 //! The results document: what `--output` and `results.json` hold. Every number's unit is in
 //! its key. Bump `SCHEMA_VERSION` on any incompatible change; readers refuse newer versions.
 
-use crate::env::Environment;
+use crate::observe::environment::Environment;
 use crate::base::error::{Error, Result};
 use crate::workload::plan::Plan;
 use crate::base::stats::{IntervalPoint, LatencySummary};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+pub mod ipc;
 pub mod patterns;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -22,7 +23,7 @@ pub struct Results {
     pub runs: Vec<RunResult>,
     /// `iobench ipc`: round trips between two processes and the shared-mapping claims.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipc: Option<crate::ipc::IpcReport>,
+    pub ipc: Option<crate::result::ipc::IpcReport>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +89,7 @@ pub struct Measured {
     pub submit: Option<SubmitStats>,
     /// What the kernel did in the measured interval (vmstat, smaps, residency, device bytes).
     #[serde(default)]
-    pub evidence: crate::evidence::Evidence,
+    pub evidence: crate::observe::evidence::Evidence,
     /// rw = records / scan: records/s and updates verified, or lines/s and counts (see `kinds`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<crate::result::patterns::PatternFigures>,

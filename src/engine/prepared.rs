@@ -13,17 +13,17 @@
 //! `iodepth_batch_complete_min` completions before refilling the queue.
 
 use crate::backend::{self, Backend, Completion, Op, OpKind};
-use crate::buffers::BufferPool;
+use crate::backend::buffers::BufferPool;
 use crate::base::clock::Clock;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
-use crate::evidence::Evidence;
-use crate::offsets::OpStream;
+use crate::observe::evidence::Evidence;
+use crate::engine::offsets::OpStream;
 use crate::os::usage::Usage;
 use crate::patterns::block::{self, WriteTemplate};
 use crate::patterns::consume;
 use crate::workload::plan::{Consume, Plan};
-use crate::result::{CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};
+use crate::result::{SubmitStats, CacheEvidence, Cpu, Faults, Measured, RunResult, RunStatus, Series, SyncStats, ThreadFigures};
 use crate::base::stats::{self, Hist, SeriesRecorder};
 use crate::base::stop::STOP;
 use std::hint::black_box;
@@ -329,7 +329,7 @@ fn assemble(
         per_thread,
         series: Series { interval_ns, points: stats::series::merge_series(interval_ns, &series_parts) },
         backend_setup: serde_json::Map::new(),
-        submit: backend::SubmitTimes::merge_all(workers.iter().filter_map(|w| w.submit.as_ref())),
+        submit: submit_stats(workers.iter().filter_map(|w| w.submit.as_ref())),
         evidence: Evidence::default(),
         pattern: None,
     }
@@ -490,7 +490,7 @@ fn worker(
         let mut now = None;
         for c in done.drain(..) {
             let op = ops[c.slot as usize];
-            backend::check_completion(&op, c.result, data)?;
+            super::completion::check_completion(&op, c.result, data)?;
             if op.kind == OpKind::Scan {
                 // A wrong count fails the run (see `kinds`).
                 file_kind.check_scan(data, pool.slot(c.slot))?;
@@ -562,4 +562,23 @@ fn worker(
         )));
     }
     Ok(st)
+}
+
+/// The workers' submit-side times merged into the results' summary; `None` if nothing was recorded.
+fn submit_stats<'a>(parts: impl Iterator<Item = &'a backend::SubmitTimes>) -> Option<SubmitStats> {
+    let mut total: Option<backend::SubmitTimes> = None;
+    for p in parts {
+        match &mut total {
+            Some(t) => t.merge(p),
+            None => total = Some(p.clone()),
+        }
+    }
+    let t = total.filter(|t| !t.hist.is_empty())?;
+    Some(SubmitStats {
+        measures: t.measures.to_string(),
+        calls: t.hist.len(),
+        ops: t.ops,
+        latency_ns: stats::summarize(&t.hist),
+        latency_histogram: stats::encode(&t.hist),
+    })
 }

@@ -3,7 +3,10 @@
 //! operation); writes copy the buffer into the mapping. Nothing is copied out on reads, unlike
 //! fio's mmap engine, which memcpy's every block into an I/O buffer.
 
-use super::{Backend, Completion, Op, OpKind};
+pub mod tuning;
+pub mod window;
+
+use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
@@ -25,7 +28,7 @@ pub struct SharedMap {
 /// Opens the data file for mapping (read-write only for write patterns) and checks that it covers
 /// `size`, so no access through the mapping can fall past its end. Returns the file and whether the
 /// plan writes.
-pub(super) fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs::File, bool)> {
+fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs::File, bool)> {
     let writes = plan.rw.has_writes();
     let file = OpenOptions::new()
         .read(true)
@@ -53,18 +56,18 @@ impl SharedMap {
         // SAFETY: the file is iobench's own and was checked above to cover the whole mapping.
         // Another process truncating it during the run makes accesses fault with SIGBUS: the
         // registration below makes that a failed run instead of a dead process.
-        let map = super::mmap_tuning::map(&mut options, &file, writes, &plan.tuning);
+        let map = tuning::map(&mut options, &file, writes, &plan.tuning);
         let map = map.map_err(|e| {
             // "mmap failed: ENOMEM" is the expected outcome under address_space_limit: say so.
             let enomem = e.raw_os_error() == Some(libc::ENOMEM);
             let hint = if enomem { "; map it in pieces with window = \"256m\"" } else { "" };
-            let name = super::mmap_window::errno_name(&e);
+            let name = window::errno_name(&e);
             let what = format!("mmap failed: {name} ({} bytes of {}){hint}", plan.size_bytes, data.path.display());
             Error::io(what, e)
         })?;
         let sigbus = Arc::new(sigbus::Registration::new(map.as_ptr(), plan.size_bytes as usize)?);
         // Advice, prefault and collapse (see mmap_tuning.rs), after the SIGBUS registration.
-        let setup = Arc::new(super::mmap_tuning::apply(&map, &plan.tuning)?);
+        let setup = Arc::new(tuning::apply(&map, &plan.tuning)?);
         Ok(SharedMap { sigbus, map: Arc::new(map), durability: plan.durability, setup })
     }
 
@@ -154,7 +157,7 @@ impl Backend for MmapBackend {
         self.setup.to_vec()
     }
 
-    fn mapped_region(&self) -> Option<crate::evidence::MappedRegion> {
-        Some(crate::evidence::MappedRegion { addr: self.map.as_ptr() as usize, len: self.map.len() })
+    fn mapped_region(&self) -> Option<MappedRegion> {
+        Some(MappedRegion { addr: self.map.as_ptr() as usize, len: self.map.len() })
     }
 }

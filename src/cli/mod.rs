@@ -1,5 +1,7 @@
 //! Command-line definitions (clap). Only parsing lives here; `main` hands the values on.
 
+pub mod ipc;
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -34,10 +36,10 @@ pub enum Command {
     Reproduce(ReproduceArgs),
     /// Two processes passing a counter through a MAP_SHARED file (spinning, futex), a pipe and a
     /// Unix socket; then the article's claims: visibility without msync, the cost of msync
-    Ipc(crate::ipc_cmd::IpcArgs),
+    Ipc(crate::cli::ipc::IpcArgs),
     /// Internal: the other process of `iobench ipc`
     #[command(name = "ipc-child", hide = true)]
-    IpcChild(crate::ipc_cmd::IpcChildArgs),
+    IpcChild(crate::cli::ipc::IpcChildArgs),
     /// Internal: run one plan in a child process (memory_limit, address_space_limit)
     #[command(name = "__run-child", hide = true)]
     RunChild {

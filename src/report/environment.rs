@@ -1,7 +1,7 @@
 //! `iobench env` for people: the environment as aligned lines (`--json` prints the document).
 
-use crate::ceilings::DeviceCeilings;
-use crate::env::Environment;
+use crate::app::probe::DeviceCeilings;
+use crate::observe::environment::Environment;
 use crate::base::units::format_size;
 use std::fmt::Write;
 

@@ -11,7 +11,7 @@
 //! Durability: `msync` only reaches the mapped range, so pages written through an earlier
 //! window are made durable with `fdatasync` at the next sync point (and `fsync` at the end).
 
-use super::{Backend, Completion, Op, OpKind};
+use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
@@ -54,7 +54,7 @@ impl WindowedMmap {
         if !matches!(plan.rw, Rw::Read | Rw::Write | Rw::Randread | Rw::Randwrite | Rw::Rw | Rw::Randrw) {
             return Err(Error::invalid("window", "applies to read and write patterns only; remove it for this rw"));
         }
-        let (file, writes) = super::mmap::open_for_mapping(plan, data)?;
+        let (file, writes) = super::open_for_mapping(plan, data)?;
         Ok(WindowedMmap {
             file,
             size: plan.size_bytes,
@@ -93,11 +93,11 @@ impl WindowedMmap {
         let map_len = self.window.max(offset + len - start).min(self.size - start);
         let mut options = MmapOptions::new();
         options.offset(start).len(map_len as usize);
-        let map = super::mmap_tuning::map(&mut options, &self.file, self.writes, &self.tuning).map_err(|e| {
+        let map = super::tuning::map(&mut options, &self.file, self.writes, &self.tuning).map_err(|e| {
             Error::io(format!("mmap failed: {} ({} byte window at offset {start})", errno_name(&e), map_len), e)
         })?;
         let registration = sigbus::Registration::new_at(map.as_ptr(), map_len as usize, start)?;
-        let notes = super::mmap_tuning::apply(&map, &self.tuning)?;
+        let notes = super::tuning::apply(&map, &self.tuning)?;
         if self.maps == 0 {
             self.first_notes = notes;
         }
@@ -201,8 +201,8 @@ impl Backend for WindowedMmap {
         notes
     }
 
-    fn mapped_region(&self) -> Option<crate::evidence::MappedRegion> {
-        self.current.as_ref().map(|w| crate::evidence::MappedRegion { addr: w.map.as_ptr() as usize, len: w.map.len() })
+    fn mapped_region(&self) -> Option<MappedRegion> {
+        self.current.as_ref().map(|w| MappedRegion { addr: w.map.as_ptr() as usize, len: w.map.len() })
     }
 
     fn setup(&self) -> serde_json::Map<String, serde_json::Value> {

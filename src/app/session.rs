@@ -1,11 +1,11 @@
 //! One invocation of `iobench run`: validate every workload first, then run them one after
 //! another, writing the results file after each run so a crash loses at most the run in progress.
 
-use crate::env::Environment;
+use crate::observe::environment::Environment;
 use crate::base::error::{Error, Result};
 use crate::workload::plan::{Plan, PlanContext};
 use crate::result::{Results, RunResult, RunStatus};
-use crate::run;
+use crate::engine::prepared;
 use crate::workload::raw::Suite;
 use std::path::PathBuf;
 use toml::Table;
@@ -69,7 +69,7 @@ impl Session {
             }
             progress(Progress::Start { index, total, plan: &plan });
             // In a child process when the plan sets memory_limit or address_space_limit.
-            let outcome = crate::isolate::execute(&plan, notes.clone(), series_interval(&plan));
+            let outcome = crate::app::isolate::execute(&plan, notes.clone(), series_interval(&plan));
             if crate::base::stop::requested() {
                 break;
             }
@@ -108,7 +108,7 @@ pub fn series_interval(plan: &Plan) -> std::time::Duration {
     if let Some(ns) = plan.series_interval_ns {
         return std::time::Duration::from_nanos(ns);
     }
-    let fallback = run::DEFAULT_SERIES_INTERVAL;
+    let fallback = prepared::DEFAULT_SERIES_INTERVAL;
     let wanted = plan.runtime().map(|r| r / 10).unwrap_or(fallback);
     wanted.clamp(std::time::Duration::from_millis(100), fallback)
 }

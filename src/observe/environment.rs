@@ -28,7 +28,7 @@ pub struct Environment {
     pub cgroup_memory: crate::os::cgroup::CgroupMemory,
     /// One core's memory bandwidth: the ceiling of warm-cache runs. Null unless measured
     /// (`iobench env`, `iobench run`; see `MEASURE_CEILINGS`).
-    pub memory_ceilings: Option<crate::ceilings::MemoryCeilings>,
+    pub memory_ceilings: Option<crate::observe::ceilings::MemoryCeilings>,
 }
 
 /// Whether `Environment::capture` measures the memory ceilings (about 0.15 s and 256 MiB of memory).
@@ -78,7 +78,7 @@ impl Environment {
             cgroup_memory: crate::os::cgroup::cgroup_memory(),
             memory_ceilings: MEASURE_CEILINGS
                 .load(std::sync::atomic::Ordering::Relaxed)
-                .then(|| crate::ceilings::measure_memory(CEILING_BUFFER_BYTES, 3)),
+                .then(|| crate::observe::ceilings::measure_memory(CEILING_BUFFER_BYTES, 3)),
         }
     }
 }

@@ -7,8 +7,8 @@
 
 use super::shared::Shared;
 use crate::base::error::{IoContext, Result};
-use crate::base::stats::{self, LatencySummary};
-use serde::{Deserialize, Serialize};
+use crate::base::stats;
+use crate::result::ipc::MsyncCost;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,28 +18,6 @@ pub const VALUE_AT: u64 = 4096;
 /// Pages used for the msync updates: 8 to 8 + MSYNC_PAGES.
 const MSYNC_FIRST_PAGE: u64 = 8;
 const MSYNC_PAGES: u64 = 200;
-
-/// Did a fresh reader see what an exited writer stored without msync?
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Visibility {
-    pub value_written: u64,
-    /// The writer stored through its mapping and called `_exit` without msync or munmap.
-    pub writer_exit_code: Option<i32>,
-    pub seen_by_fresh_mapping: bool,
-    pub seen_by_read: bool,
-}
-
-/// Time of one 8-byte store to a mapped page, alone and followed by msync of that page.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MsyncCost {
-    pub updates: u64,
-    pub store_ns: LatencySummary,
-    /// Store + `msync(MS_SYNC)` of the page: a durable update.
-    pub store_msync_sync_ns: LatencySummary,
-    pub store_msync_sync_histogram: String,
-    /// Store + `msync(MS_ASYNC)` (a no-op on modern Linux).
-    pub store_msync_async_ns: LatencySummary,
-}
 
 /// Writes `value` to the shared file through a mapping and exits without msync (the child side).
 pub fn write_and_exit(file: &Path, value: u64) -> ! {

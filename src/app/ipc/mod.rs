@@ -20,8 +20,9 @@ mod shared;
 mod stream;
 
 use crate::base::error::{Error, IoContext, Result};
-use crate::base::stats::{self, LatencySummary};
-use serde::{Deserialize, Serialize};
+use crate::base::stats;
+use crate::result::RunStatus;
+use crate::result::ipc::{IpcReport, Mode, ModeResult, Visibility};
 use shared::{Shared, WaitKind};
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -29,49 +30,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A way to pass the counter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    MmapSpin,
-    MmapFutex,
-    Pipe,
-    Socket,
-}
-
-impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::MmapSpin, Mode::MmapFutex, Mode::Pipe, Mode::Socket];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::MmapSpin => "mmap-spin",
-            Mode::MmapFutex => "mmap-futex",
-            Mode::Pipe => "pipe",
-            Mode::Socket => "socket",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Mode::MmapSpin => "atomic counter in a MAP_SHARED file, both sides spinning",
-            Mode::MmapFutex => "atomic counter in a MAP_SHARED file, futex wait/wake",
-            Mode::Pipe => "8-byte messages over two pipes",
-            Mode::Socket => "8-byte messages over a Unix socket pair",
-        }
-    }
-
-    /// Parses a comma-separated list of mode names.
-    pub fn parse_list(text: &str) -> Result<Vec<Mode>> {
-        text.split(',')
-            .map(|s| {
-                Mode::ALL.into_iter().find(|m| m.name() == s.trim()).ok_or_else(|| {
-                    let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
-                    Error::invalid("modes", format!("unknown mode '{s}' (expected {})", names.join(", ")))
-                })
-            })
-            .collect()
-    }
-}
 
 /// What `iobench ipc` runs.
 #[derive(Debug, Clone)]
@@ -91,42 +49,6 @@ pub struct Options {
     pub die_after: Option<u64>,
 }
 
-/// One mode's outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModeResult {
-    pub mode: Mode,
-    pub what: String,
-    pub status: crate::result::RunStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub round_trips: u64,
-    /// What the child counted: equal to `round_trips` when both sides agree.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub child_round_trips: Option<u64>,
-    pub round_trips_per_s: f64,
-    /// Write of the counter → the other side's answer observed (first 1% left out as warm-up).
-    pub round_trip_ns: LatencySummary,
-    pub latency_histogram: String,
-}
-
-/// What `iobench ipc` measured: `ipc` in the results document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IpcReport {
-    pub exchanges_requested: u64,
-    pub runtime_limit_ns: u64,
-    pub modes: Vec<ModeResult>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<claims::Visibility>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msync: Option<claims::MsyncCost>,
-}
-
-impl IpcReport {
-    pub fn failed(&self) -> bool {
-        self.modes.iter().any(|m| m.status != crate::result::RunStatus::Ok)
-            || self.visibility.as_ref().is_some_and(|v| !(v.seen_by_fresh_mapping && v.seen_by_read))
-    }
-}
 
 /// A child process, killed and reaped if still running when dropped.
 struct ChildGuard(Child);
@@ -230,14 +152,14 @@ fn run_mode(opts: &Options, mode: Mode, file: &Path, shared: &Shared) -> ModeRes
     };
     let outcome = exchange(opts, mode, file, shared, &mut record);
     let (status, reason, trips, child_trips) = match outcome {
-        Ok((n, c)) if c == Some(n) => (crate::result::RunStatus::Ok, None, n, c),
+        Ok((n, c)) if c == Some(n) => (RunStatus::Ok, None, n, c),
         Ok((n, c)) => (
-            crate::result::RunStatus::Failed,
+            RunStatus::Failed,
             Some(format!("the parent counted {n} round trips, the child {c:?}")),
             n,
             c,
         ),
-        Err(e) => (crate::result::RunStatus::Failed, Some(e.to_string()), hist.len(), None),
+        Err(e) => (RunStatus::Failed, Some(e.to_string()), hist.len(), None),
     };
     ModeResult {
         mode,
@@ -301,7 +223,7 @@ fn exchange(
     }
 }
 
-fn visibility(opts: &Options, file: &Path) -> Result<claims::Visibility> {
+fn visibility(opts: &Options, file: &Path) -> Result<Visibility> {
     claims::clear(file)?;
     let value = 0x1dea_0000_0000_0000 | std::process::id() as u64;
     let extra = ["--value".to_string(), value.to_string()];
@@ -315,7 +237,7 @@ fn visibility(opts: &Options, file: &Path) -> Result<claims::Visibility> {
     }
     let _ = reader.finish(opts.timeout);
     let seen: Option<u64> = out.trim().strip_prefix("value=").and_then(|v| v.parse().ok());
-    Ok(claims::Visibility {
+    Ok(Visibility {
         value_written: value,
         writer_exit_code,
         seen_by_fresh_mapping: seen == Some(value),
@@ -376,104 +298,4 @@ pub fn child_main(a: &ChildArgs) -> i32 {
             1
         }
     }
-}
-
-/// The terminal table.
-pub fn render(r: &IpcReport) -> String {
-    use crate::base::units::format_ns;
-    let mut out = format!(
-        "ipc: two processes, up to {} round trips or {} per mode\n  {:<11} {:>10} {:>9} {:>9} {:>9} {:>9}  {}\n",
-        r.exchanges_requested,
-        format_ns(r.runtime_limit_ns as f64),
-        "mode",
-        "trips/s",
-        "p50",
-        "p99",
-        "p99.9",
-        "max",
-        "how"
-    );
-    for m in &r.modes {
-        let l = &m.round_trip_ns;
-        if m.status == crate::result::RunStatus::Ok {
-            out.push_str(&format!(
-                "  {:<11} {:>10.0} {:>9} {:>9} {:>9} {:>9}  {} ({} round trips, counters match)\n",
-                m.mode.name(),
-                m.round_trips_per_s,
-                format_ns(l.p50 as f64),
-                format_ns(l.p99 as f64),
-                format_ns(l.p99_9 as f64),
-                format_ns(l.max as f64),
-                m.what,
-                m.round_trips
-            ));
-        } else {
-            out.push_str(&format!("  {:<11} FAILED: {}\n", m.mode.name(), m.reason.as_deref().unwrap_or("")));
-        }
-    }
-    if let Some(v) = &r.visibility {
-        let yes = |b: bool| if b { "yes" } else { "NO" };
-        out.push_str(&format!(
-            "visibility: a writer stored {:#x} through MAP_SHARED and exited without msync (exit {:?}); a fresh \
-             mapping saw it: {}, read() saw it: {} (the page cache is shared; durable only after msync/fsync)\n",
-            v.value_written,
-            v.writer_exit_code,
-            yes(v.seen_by_fresh_mapping),
-            yes(v.seen_by_read)
-        ));
-    }
-    if let Some(c) = &r.msync {
-        out.push_str(&format!(
-            "msync cost per update ({} updates): store alone p50 {} (a write fault: msync leaves the page clean), \
-             store + msync(MS_SYNC) p50 {} p99 {}, store + msync(MS_ASYNC) p50 {}\n",
-            c.updates,
-            format_ns(c.store_ns.p50 as f64),
-            format_ns(c.store_msync_sync_ns.p50 as f64),
-            format_ns(c.store_msync_sync_ns.p99 as f64),
-            format_ns(c.store_msync_async_ns.p50 as f64)
-        ));
-    }
-    out
-}
-
-/// A Markdown section for reports (`## Processes sharing a mapping`).
-pub fn markdown(r: &IpcReport) -> String {
-    use crate::base::units::format_ns;
-    let mut out = String::from("## Processes sharing a mapping (iobench ipc)\n\n");
-    out.push_str("| mode | round trips/s | p50 | p99 | p99.9 | round trips | how |\n|---|---|---|---|---|---|---|\n");
-    for m in &r.modes {
-        let l = &m.round_trip_ns;
-        if m.status == crate::result::RunStatus::Ok {
-            out.push_str(&format!(
-                "| {} | {:.0} | {} | {} | {} | {} | {} |\n",
-                m.mode.name(),
-                m.round_trips_per_s,
-                format_ns(l.p50 as f64),
-                format_ns(l.p99 as f64),
-                format_ns(l.p99_9 as f64),
-                m.round_trips,
-                m.what
-            ));
-        } else {
-            out.push_str(&format!("| {} | failed: {} | | | | | |\n", m.mode.name(), m.reason.as_deref().unwrap_or("")));
-        }
-    }
-    if let Some(v) = &r.visibility {
-        out.push_str(&format!(
-            "\nA writer that stored through MAP_SHARED and exited without msync was seen by a fresh mapping: {}, \
-             by read(): {}.\n",
-            v.seen_by_fresh_mapping, v.seen_by_read
-        ));
-    }
-    if let Some(c) = &r.msync {
-        out.push_str(&format!(
-            "\nPer update ({} updates): store p50 {}; store + msync(MS_SYNC) p50 {}, p99 {}; store + msync(MS_ASYNC) p50 {}.\n",
-            c.updates,
-            format_ns(c.store_ns.p50 as f64),
-            format_ns(c.store_msync_sync_ns.p50 as f64),
-            format_ns(c.store_msync_sync_ns.p99 as f64),
-            format_ns(c.store_msync_async_ns.p50 as f64)
-        ));
-    }
-    out
 }

@@ -16,7 +16,7 @@ use crate::base::error::{Error, IoContext, Result};
 use crate::os::cgroup;
 use crate::workload::plan::{CacheState, Plan};
 use crate::result::{RunResult, RunStatus};
-use crate::run;
+use crate::engine::prepared;
 use crate::base::units::format_size;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -44,7 +44,7 @@ struct Job {
 /// Runs `plan`: in a child process if its limits need one, else right here.
 pub fn execute(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
     if !plan.limits.needs_child() {
-        return run::execute_with(plan, notes, series_interval);
+        return prepared::execute_with(plan, notes, series_interval);
     }
     run_in_child(plan, notes, series_interval)
 }
@@ -294,7 +294,7 @@ pub fn child_main(job_path: &Path, out_path: &Path) -> Result<()> {
     let mut plan = job.plan;
     plan.permit = crate::workload::plan::Permit { overwrite: job.permit_overwrite, device: job.permit_device };
     let interval = Duration::from_nanos(job.series_interval_ns.max(1));
-    let mut result = match run::execute_with(&plan, job.notes.clone(), interval) {
+    let mut result = match prepared::execute_with(&plan, job.notes.clone(), interval) {
         Ok(r) => r,
         Err(e) => failed(&plan, job.notes, e.to_string()),
     };
