@@ -315,7 +315,7 @@ fn fake_knob(dir: &TempDir, text: &str) -> std::path::PathBuf {
 fn failing_run(path: &std::path::Path) -> Result<(), Error> {
     let _guard = KnobGuard::set(path, "never")?;
     assert_eq!(std::fs::read_to_string(path).unwrap(), "never");
-    Err(Error::Precondition("injected failure".into()))
+    Err(Error::System("injected failure".into()))
 }
 
 #[test]

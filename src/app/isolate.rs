@@ -68,7 +68,7 @@ fn exe() -> Result<PathBuf> {
     let exe = std::env::current_exe().context(|| "cannot find the iobench binary to run the child".into())?;
     let stem = exe.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     if !stem.starts_with("iobench") {
-        return Err(Error::Precondition(format!(
+        return Err(Error::System(format!(
             "memory_limit and address_space_limit re-run the iobench binary, but this program is {}; set {EXE_ENV} \
              to the iobench binary",
             exe.display()
@@ -103,7 +103,7 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         permit_device: plan.permit.device,
     };
     let text =
-        serde_json::to_vec(&job).map_err(|e| Error::Precondition(format!("cannot encode the child's job: {e}")))?;
+        serde_json::to_vec(&job).map_err(|e| Error::Bug(format!("cannot encode the child's job: {e}")))?;
     crate::result::write_atomic(&job_path, &text)?;
     let _files = RemoveOnDrop(vec![job_path.clone(), out_path.clone()]);
 
@@ -130,7 +130,7 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         })
     };
     let child = cmd.spawn().map_err(|e| {
-        Error::Precondition(format!(
+        Error::System(format!(
             "cannot start the child process {} ({e}); as root this needs a writable cgroup and setrlimit",
             exe.display()
         ))
@@ -232,7 +232,7 @@ fn mib(bytes: u64) -> String {
 fn read_result(path: &Path) -> Result<RunResult> {
     let text = std::fs::read(path).context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_slice(&text)
-        .map_err(|e| Error::Precondition(format!("{} is not a run result: {e}", path.display())))
+        .map_err(|e| Error::Damaged(format!("{} is not a run result: {e}", path.display())))
 }
 
 struct RemoveOnDrop(Vec<PathBuf>);
@@ -290,7 +290,7 @@ fn signal_name(sig: i32) -> &'static str {
 pub fn child_main(job_path: &Path, out_path: &Path) -> Result<()> {
     let text = std::fs::read(job_path).context(|| format!("cannot read {}", job_path.display()))?;
     let job: Job = serde_json::from_slice(&text)
-        .map_err(|e| Error::Precondition(format!("{} is not a child job: {e}", job_path.display())))?;
+        .map_err(|e| Error::Damaged(format!("{} is not a child job: {e}", job_path.display())))?;
     let mut plan = job.plan;
     plan.permit = crate::workload::plan::Permit { overwrite: job.permit_overwrite, device: job.permit_device };
     let interval = Duration::from_nanos(job.series_interval_ns.max(1));
@@ -302,7 +302,7 @@ pub fn child_main(job_path: &Path, out_path: &Path) -> Result<()> {
         m.backend_setup.insert("isolation".into(), Value::Object(in_force(&plan)));
     }
     let text =
-        serde_json::to_vec(&result).map_err(|e| Error::Precondition(format!("cannot encode the result: {e}")))?;
+        serde_json::to_vec(&result).map_err(|e| Error::Bug(format!("cannot encode the result: {e}")))?;
     crate::result::write_atomic(out_path, &text)
 }
 

@@ -79,10 +79,10 @@ pub fn scale_of(results: &Results) -> suite::Scale {
 /// Writes everything but results.json (the session wrote it) into `out` from `results`.
 pub fn write(out: &Path, command: &str, results: &Results) -> Result<Outcome> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
-    let env = serde_json::to_vec_pretty(&results.environment).map_err(|e| Error::Precondition(e.to_string()))?;
+    let env = serde_json::to_vec_pretty(&results.environment).map_err(|e| Error::Bug(e.to_string()))?;
     write_atomic(&out.join("environment.json"), &env)?;
     let findings = evaluate(results);
-    let json = serde_json::to_vec_pretty(&findings).map_err(|e| Error::Precondition(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&findings).map_err(|e| Error::Bug(e.to_string()))?;
     write_atomic(&out.join("article.json"), &json)?;
 
     let plot_dir = out.join("plots");

@@ -180,5 +180,5 @@ fn open_plain(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
 
 /// The error of a backend handed an operation kind that reaches it only through an adapter.
 pub(crate) fn not_native(op: &Op, backend: &str) -> Error {
-    Error::Precondition(format!("{backend} was handed a {:?} operation directly; this is a bug in iobench", op.kind))
+    Error::Bug(format!("{backend} was handed a {:?} operation directly; this is a bug in iobench", op.kind))
 }

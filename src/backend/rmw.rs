@@ -30,7 +30,7 @@ pub fn open(plan: &Plan, data: &DataFile, plain: OpenPlain) -> Result<Vec<Box<dy
             reason: format!("{} does not update records; use mmap, buffered, direct, uring or tokio", plan.backend),
         }),
         _ => {
-            let opts = plan.records.ok_or_else(|| Error::Precondition("records plan without record options".into()))?;
+            let opts = plan.records.ok_or_else(|| Error::Bug("records plan without record options".into()))?;
             let unit = opts.io_unit(super::required_alignment(plan, data)?);
             let record = opts.record_size_bytes;
             let wrap = |inner| Box::new(Rmw::new(inner, unit, record)) as Box<dyn Backend>;
@@ -107,7 +107,7 @@ impl Rmw {
     /// Submits the window's read (or the window's write, `write = true`) to the inner backend.
     fn issue(&mut self, i: u32, write: bool) -> Result<()> {
         let s = &mut self.slots[i as usize];
-        let Some(buf) = s.buf else { return Err(Error::Precondition("record update without a buffer".into())) };
+        let Some(buf) = s.buf else { return Err(Error::Bug("record update without a buffer".into())) };
         s.phase = if write { Phase::Writing } else { Phase::Reading };
         let op = Op { kind: if write { OpKind::Write } else { OpKind::Read }, offset: s.start, len: s.len, slot: i };
         // SAFETY: the slot's buffer is the update's until its completion is reported (the
@@ -143,7 +143,7 @@ impl Rmw {
         let s = *self.slot(c.slot);
         match s.phase {
             Phase::Reading if c.result == s.len as i64 => {
-                let Some(buf) = s.buf else { return Err(Error::Precondition("record update without a buffer".into())) };
+                let Some(buf) = s.buf else { return Err(Error::Bug("record update without a buffer".into())) };
                 let at = (s.op.offset - s.start) as usize;
                 // SAFETY: as in `issue`: the buffer is this update's, and the read has completed.
                 let window = unsafe { buf.as_mut_slice() };
@@ -167,7 +167,7 @@ impl Rmw {
                 self.slots[c.slot as usize].phase = Phase::Idle;
                 Ok(Some(c))
             }
-            Phase::Idle => Err(Error::Precondition(format!("completion for idle slot {} in record updates", c.slot))),
+            Phase::Idle => Err(Error::Bug(format!("completion for idle slot {} in record updates", c.slot))),
         }
     }
 }
@@ -184,7 +184,7 @@ impl Backend for Rmw {
         let end = (op.offset + op.len as u64).next_multiple_of(self.unit);
         let len = end - start;
         if len > buf.len() as u64 {
-            return Err(Error::Precondition(format!(
+            return Err(Error::Bug(format!(
                 "record window of {len} bytes exceeds the {}-byte buffer; this is a bug in iobench",
                 buf.len()
             )));

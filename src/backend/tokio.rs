@@ -80,7 +80,7 @@ impl TokioBackend {
         for _ in 0..plan.iodepth {
             let file = open_data_file(plan, data, false).map_err(|e| match e {
                 Error::Io { source, .. } if source.raw_os_error() == Some(libc::EMFILE) => {
-                    Error::Precondition(format!(
+                    Error::System(format!(
                         "{} opens one file handle per task and ran out of descriptors at iodepth {}; raise `ulimit -n` \
                      or lower --iodepth",
                         plan.backend, plan.iodepth
@@ -181,7 +181,7 @@ impl Backend for TokioBackend {
         let t = Instant::now();
         let task = self.tasks.get(op.slot as usize).unwrap_or(&self.tasks[0]);
         let job = Job { op, buf: SlotBuf::new(buf, op.len as usize) };
-        task.send(job).map_err(|_| Error::Precondition("a tokio task of the backend ended unexpectedly".into()))?;
+        task.send(job).map_err(|_| Error::Bug("a tokio task of the backend ended unexpectedly".into()))?;
         self.times.record(t.elapsed().as_nanos() as u64, 1);
         self.inflight += 1;
         Ok(())
@@ -189,7 +189,7 @@ impl Backend for TokioBackend {
 
     #[inline]
     fn reap(&mut self, min: usize, done: &mut Vec<Completion>) -> Result<()> {
-        let lost = || Error::Precondition("the tokio runtime stopped with operations in flight".into());
+        let lost = || Error::Bug("the tokio runtime stopped with operations in flight".into());
         let want = min.min(self.inflight);
         let before = done.len();
         while done.len() - before < want {

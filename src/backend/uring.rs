@@ -167,7 +167,7 @@ impl UringBackend {
                     // Our count may be stale (a wait enter also submits what is queued): ask the ring.
                     self.queued = self.ring.submission().len() as u32;
                     if self.queued > 0 {
-                        return Err(Error::Precondition(format!(
+                        return Err(Error::System(format!(
                             "io_uring accepted none of {} queued operations; lower --iodepth",
                             self.queued
                         )));
@@ -254,7 +254,7 @@ impl Backend for UringBackend {
             self.submit_queued()?;
             // SAFETY: as above.
             unsafe { self.ring.submission().push(&entry) }.map_err(|_| {
-                Error::Precondition(format!("io_uring submission queue full at {} entries", self.entries))
+                Error::System(format!("io_uring submission queue full at {} entries", self.entries))
             })?;
         }
         self.queued += 1;

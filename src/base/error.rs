@@ -30,9 +30,45 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A precondition of the run did not hold (cache state, refused file).
+    /// Ctrl-C or SIGTERM stopped the work in progress (`during` names it, if it was not a run).
+    #[error("interrupted{}", .during.as_ref().map(|d| format!(" while {d}")).unwrap_or_default())]
+    Interrupted { during: Option<String> },
+
+    /// A file iobench will not use or touch: not its own, not a regular file, smaller than the
+    /// run needs, or changed into one of those between validation and the run.
     #[error("{0}")]
-    Precondition(String),
+    Refused(String),
+
+    /// The page-cache state the plan asks for (`cache = warm` or `cold`) was not reached.
+    #[error("{0}")]
+    CacheState(String),
+
+    /// The data file changed under the run: truncated (a short read or write, SIGBUS on a
+    /// mapping), or an I/O error under a mapped page.
+    #[error("{0}")]
+    FileChanged(String),
+
+    /// The system lacks or refuses what the run needs: a limit (descriptors, mappings, locked
+    /// memory, disk space), a cgroup, a child process, a signal handler.
+    #[error("{0}")]
+    System(String),
+
+    /// The other process of a two-process run (ipc) stopped answering or answered wrongly.
+    #[error("{0}")]
+    Peer(String),
+
+    /// A document iobench wrote itself (a results file, a histogram, a child's job or result)
+    /// cannot be read back.
+    #[error("{0}")]
+    Damaged(String),
+
+    /// The measured interval ended without one completed operation.
+    #[error("no operation completed in the measured interval of {backend} (runtime shorter than one operation?)")]
+    NothingMeasured { backend: String },
+
+    /// Something iobench itself got wrong: the message says what, and that it is a bug.
+    #[error("{0}")]
+    Bug(String),
 }
 
 impl Error {
@@ -42,6 +78,16 @@ impl Error {
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
+    }
+
+    /// Ctrl-C or SIGTERM stopped a run.
+    pub fn interrupted() -> Self {
+        Error::Interrupted { during: None }
+    }
+
+    /// Ctrl-C or SIGTERM stopped `during` (`creating iobench-1g-0.dat`).
+    pub fn interrupted_while(during: impl Into<String>) -> Self {
+        Error::Interrupted { during: Some(during.into()) }
     }
 
     /// The last OS error, with context.
@@ -65,5 +111,34 @@ pub trait IoContext<T> {
 impl<T> IoContext<T> for std::io::Result<T> {
     fn context(self, context: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|e| Error::io(context(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_and_exit_classes() {
+        assert_eq!(Error::interrupted().to_string(), "interrupted");
+        assert_eq!(Error::interrupted_while("creating f.dat").to_string(), "interrupted while creating f.dat");
+        assert_eq!(
+            Error::NothingMeasured { backend: "null".into() }.to_string(),
+            "no operation completed in the measured interval of null (runtime shorter than one operation?)"
+        );
+        // Only the user's mistakes are bad input (exit 2); everything else fails the run (exit 1).
+        assert!(Error::invalid("bs", "x").is_bad_input());
+        for e in [
+            Error::interrupted(),
+            Error::Refused("r".into()),
+            Error::CacheState("c".into()),
+            Error::FileChanged("f".into()),
+            Error::System("s".into()),
+            Error::Peer("p".into()),
+            Error::Damaged("d".into()),
+            Error::Bug("b".into()),
+        ] {
+            assert!(!e.is_bad_input(), "{e:?}");
+        }
     }
 }

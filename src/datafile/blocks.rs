@@ -30,7 +30,7 @@ impl DataFile {
         let existed = std::fs::symlink_metadata(&data.path).is_ok();
         if let Ok(meta) = std::fs::symlink_metadata(&data.path) {
             if !meta.file_type().is_file() {
-                return Err(Error::Precondition(format!(
+                return Err(Error::Refused(format!(
                     "{} exists and is not a regular file; iobench only uses files it created: remove it or choose another --dir",
                     data.path.display()
                 )));
@@ -39,7 +39,7 @@ impl DataFile {
                 Ok(true) => return Ok((data, false)),
                 Ok(false) => {}
                 Err(_) => {
-                    return Err(Error::Precondition(format!(
+                    return Err(Error::Refused(format!(
                         "{} exists and was not written by iobench; remove it or choose another --dir",
                         data.path.display()
                     )));
@@ -96,7 +96,7 @@ impl DataFile {
             let mut offset = 0u64;
             while offset < self.size {
                 if crate::base::stop::requested() {
-                    return Err(Error::Precondition(format!("interrupted while creating {}", self.path.display())));
+                    return Err(Error::interrupted_while(format!("creating {}", self.path.display())));
                 }
                 let n = CHUNK.min((self.size - offset) as usize);
                 block::fill(self.seed, offset, &mut buf[..n]);
@@ -114,7 +114,7 @@ impl DataFile {
 
     fn write_error(&self, e: std::io::Error) -> Error {
         if e.raw_os_error() == Some(libc::ENOSPC) {
-            Error::Precondition(format!(
+            Error::System(format!(
                 "disk full while creating {} ({}): the partial file was removed; use a smaller --size or another --dir",
                 self.path.display(),
                 format_size(self.size)
@@ -149,13 +149,13 @@ impl DataFile {
         }
         let resident = os::residency::residency_of(&file, self.size)?;
         match state {
-            CacheState::Warm if resident < 0.99 => Err(Error::Precondition(format!(
+            CacheState::Warm if resident < 0.99 => Err(Error::CacheState(format!(
                 "cache = warm: only {:.1}% of {} stayed in the page cache after reading it (memory limit?); \
                  use a smaller --size, or free memory, e.g. with --drop-caches (root)",
                 resident * 100.0,
                 self.path.display()
             ))),
-            CacheState::Cold if resident > 0.01 => Err(Error::Precondition(format!(
+            CacheState::Cold if resident > 0.01 => Err(Error::CacheState(format!(
                 "cache = cold: {:.1}% of {} is still cached after posix_fadvise(DONTNEED): another process maps or \
                  reads it; stop it and retry (--drop-caches, root, cannot evict pages a process maps either)",
                 resident * 100.0,

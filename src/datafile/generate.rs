@@ -22,7 +22,7 @@ impl Sink {
     /// Appends `bytes`; fails at once after Ctrl-C, and names the fix when the disk is full.
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
         if crate::base::stop::requested() {
-            return Err(Error::Precondition(format!("interrupted while creating {}", self.path.display())));
+            return Err(Error::interrupted_while(format!("creating {}", self.path.display())));
         }
         self.file.write_all(bytes).map_err(|e| self.error(e))
     }
@@ -34,7 +34,7 @@ impl Sink {
 
     fn error(&self, e: std::io::Error) -> Error {
         if e.raw_os_error() == Some(libc::ENOSPC) {
-            Error::Precondition(format!(
+            Error::System(format!(
                 "disk full while creating {} ({}): the partial file was removed; use a smaller --size or another --dir",
                 self.path.display(),
                 format_size(self.size)
@@ -84,7 +84,7 @@ pub enum Found {
 pub fn look(path: &Path) -> Result<Found> {
     let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(Found::Missing) };
     if !meta.file_type().is_file() {
-        return Err(Error::Precondition(format!(
+        return Err(Error::Refused(format!(
             "{} exists and is not a regular file; iobench only uses files it created: remove it or choose another --dir",
             path.display()
         )));
@@ -98,7 +98,7 @@ pub fn replaceable(path: &Path, looks_ours: bool) -> Result<()> {
     if looks_ours || crate::datafile::marks::is_marked(path) {
         Ok(())
     } else {
-        Err(Error::Precondition(format!(
+        Err(Error::Refused(format!(
             "{} exists and was not written by iobench; remove it or choose another --dir",
             path.display()
         )))

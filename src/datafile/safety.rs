@@ -195,7 +195,7 @@ pub fn prepare(plan: &Plan) -> Result<(DataFile, bool)> {
     let Some(path) = &plan.filename else { return DataFile::prepare(&plan.dir, plan.size_bytes, plan.seed) };
     let (size, seed, writes) = (plan.size_bytes, plan.seed, plan.rw.has_writes());
     let data = DataFile { path: path.clone(), size, seed };
-    let refused = |why: &str| Error::Precondition(format!("{} {why}; iobench did not touch it", path.display()));
+    let refused = |why: &str| Error::Refused(format!("{} {why}; iobench did not touch it", path.display()));
     match classify(path, size, seed) {
         Target::Missing => {
             data.create()?;

@@ -32,7 +32,7 @@ pub fn check_completion(op: &Op, result: i64, data: &DataFile) -> Result<()> {
         ));
     }
     if result as u64 != expected {
-        return Err(Error::Precondition(format!(
+        return Err(Error::FileChanged(format!(
             "short {what} at offset {} of {}: {result} of {expected} bytes (was the file truncated?)",
             op.offset,
             data.path.display(),

@@ -206,7 +206,7 @@ impl<'p> Prepared<'p> {
                     }
                 },
             );
-            let panicked = || Err(Error::Precondition("a worker thread panicked".into()));
+            let panicked = || Err(Error::Bug("a worker thread panicked".into()));
             // The inline worker's panic becomes the same error as a spawned one's.
             let inline_run = |work: &mut dyn FnMut() -> Result<WorkerStats>| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| panicked())
@@ -241,7 +241,7 @@ impl<'p> Prepared<'p> {
             None => Evidence::default(),
         };
         if STOP.load(Ordering::Relaxed) {
-            return Err(Error::Precondition("interrupted".into()));
+            return Err(Error::interrupted());
         }
         let final_sync_ns = if plan.rw.has_writes() && self.sync_at_end { Some(self.sync()?) } else { None };
         if final_sync_ns.is_some() {
@@ -556,10 +556,7 @@ fn worker(
     st.series.finish();
     st.runtime_ns = last_end.map(|e| since_begin(e).saturating_sub(measure_from)).unwrap_or(0);
     if measured_ops == 0 && !STOP.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {
-        return Err(Error::Precondition(format!(
-            "no operation completed in the measured interval of {} (runtime shorter than one operation?)",
-            plan.backend
-        )));
+        return Err(Error::NothingMeasured { backend: plan.backend.to_string() });
     }
     Ok(st)
 }

@@ -22,7 +22,7 @@ impl SystemGuard {
         }
         if let Some(kb) = tuning.read_ahead_kb {
             let dev = crate::os::blockdev::of_path(data_path).ok_or_else(|| {
-                Error::Precondition(format!(
+                Error::System(format!(
                     "read_ahead_kb: {} is on no single block device (tmpfs, overlayfs?); use a --dir on a disk",
                     data_path.display()
                 ))

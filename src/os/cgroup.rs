@@ -76,7 +76,7 @@ fn own_path(version: Version) -> Option<String> {
 }
 
 fn refused(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::Precondition(format!("memory_limit: cannot {what} {} ({e}); {ALTERNATIVE}", path.display()))
+    Error::System(format!("memory_limit: cannot {what} {} ({e}); {ALTERNATIVE}", path.display()))
 }
 
 impl Cgroup {
@@ -84,7 +84,7 @@ impl Cgroup {
     pub fn create(limit: u64) -> Result<Cgroup> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let (mount, version) = memory_mount().ok_or_else(|| {
-            Error::Precondition(format!("memory_limit: this system has no memory cgroup controller; {ALTERNATIVE}"))
+            Error::System(format!("memory_limit: this system has no memory cgroup controller; {ALTERNATIVE}"))
         })?;
         let parent = mount.join(own_path(version).unwrap_or_default());
         remove_stale(&parent);

@@ -46,7 +46,7 @@ impl KnobGuard {
     pub fn set(path: &Path, value: &str) -> Result<KnobGuard> {
         let previous = read_knob(path)?;
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|_| Error::Precondition(format!("{} contains a NUL byte", path.display())))?;
+            .map_err(|_| Error::Bug(format!("{} contains a NUL byte", path.display())))?;
         // Registered before the write, so a signal arriving in between still restores.
         let pending = Box::into_raw(Box::new(Pending { path: c_path, value: previous.clone().into_bytes() }));
         let Some(slot) = (0..SLOTS).find(|&i| {
@@ -54,7 +54,7 @@ impl KnobGuard {
         }) else {
             // SAFETY: never published, so nothing else can hold it.
             drop(unsafe { Box::from_raw(pending) });
-            return Err(Error::Precondition(format!(
+            return Err(Error::System(format!(
                 "more than {SLOTS} system knobs changed at once; change fewer settings per run"
             )));
         };

@@ -63,7 +63,7 @@ impl Registration {
                 return Ok(Registration { slot });
             }
         }
-        Err(Error::Precondition(format!(
+        Err(Error::System(format!(
             "more than {SLOTS} file mappings at once; run fewer threads or workloads in one process"
         )))
     }
@@ -89,7 +89,7 @@ pub fn take_error(path: &Path) -> Option<Error> {
         n => (n - 1) as u64,
     };
     let now = std::fs::symlink_metadata(path).map(|m| m.len());
-    Some(Error::Precondition(match now {
+    Some(Error::FileChanged(match now {
         Ok(len) if len <= offset => format!(
             "{} was truncated to {len} bytes by another process during the run (SIGBUS on the mapping at file \
              offset {offset}); the run was stopped: keep other processes off iobench's data files",
@@ -128,7 +128,7 @@ fn install() -> Result<()> {
             Ok(())
         })
         .clone()
-        .map_err(|e| Error::Precondition(format!("cannot install the SIGBUS handler for mmap: {e}")))
+        .map_err(|e| Error::System(format!("cannot install the SIGBUS handler for mmap: {e}")))
 }
 
 extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {

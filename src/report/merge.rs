@@ -41,7 +41,7 @@ pub fn merge_cell(runs: &[&RunResult]) -> Result<RunResult> {
     let name = &first.workload.name;
     let decode = |text: &str| -> Result<Hist> {
         stats::decode(text).map_err(|e| {
-            Error::Precondition(format!("{name} on {}: {e}; that results file is damaged: re-run it", first.backend))
+            Error::Damaged(format!("{name} on {}: {e}; that results file is damaged: re-run it", first.backend))
         })
     };
     let mut hist = stats::new_hist();

@@ -196,7 +196,7 @@ fn exchange(
         Mode::Pipe => {
             let mut child = spawn(opts, "pipe", file, Stdio::piped(), Stdio::piped(), &[])?;
             let (Some(wr), Some(rd)) = (child.0.stdin.take(), child.0.stdout.take()) else {
-                return Err(Error::Precondition("the child's pipes were not set up".into()));
+                return Err(Error::Bug("the child's pipes were not set up".into()));
             };
             let n = stream::parent(wr.as_raw_fd(), rd.as_raw_fd(), opts.exchanges, opts.runtime, opts.timeout, record)?;
             drop(wr); // end of file for the child
@@ -216,7 +216,7 @@ fn exchange(
     let counted = err.lines().find_map(|l| l.strip_prefix("round_trips=")).and_then(|v| v.trim().parse().ok());
     match code {
         Some(0) => Ok((n, counted)),
-        _ => Err(Error::Precondition(format!(
+        _ => Err(Error::Peer(format!(
             "the child ended with {code:?} after {n} round trips: {}",
             err.lines().last().unwrap_or("no message")
         ))),

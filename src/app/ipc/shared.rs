@@ -39,7 +39,7 @@ impl Shared {
             .context(|| format!("cannot open {}", path.display()))?;
         let len = crate::os::fsinfo::file_len(&file).context(|| format!("cannot stat {}", path.display()))?;
         if len < FILE_LEN {
-            return Err(Error::Precondition(format!("{} is shorter than {FILE_LEN} bytes", path.display())));
+            return Err(Error::FileChanged(format!("{} is shorter than {FILE_LEN} bytes", path.display())));
         }
         let map = memmap2::MmapOptions::new()
             .len(FILE_LEN as usize)
@@ -149,8 +149,8 @@ pub fn parent(
         post(word, odd, how);
         match wait(word, odd + 1, how, Instant::now() + timeout, gone) {
             Ok(v) if v == odd + 1 => {}
-            Ok(v) => return Err(Error::Precondition(format!("shared counter holds {v}, expected {}", odd + 1))),
-            Err(why) => return Err(Error::Precondition(format!("after {done} round trips: {why}"))),
+            Ok(v) => return Err(Error::Peer(format!("shared counter holds {v}, expected {}", odd + 1))),
+            Err(why) => return Err(Error::Peer(format!("after {done} round trips: {why}"))),
         }
         record(done, clock.ns(t0, clock.raw()));
         done += 1;

@@ -74,7 +74,7 @@ pub fn parent(
     let clock = crate::base::clock::Clock::get();
     let end = Instant::now() + runtime;
     let mut done = 0u64;
-    let fail = |done: u64, why: String| Error::Precondition(format!("after {done} round trips: {why}"));
+    let fail = |done: u64, why: String| Error::Peer(format!("after {done} round trips: {why}"));
     // The clock and Ctrl-C are checked every 256 round trips.
     let stopped = || crate::base::stop::requested();
     while done < exchanges && (!done.is_multiple_of(256) || (Instant::now() < end && !stopped())) {

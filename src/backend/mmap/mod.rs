@@ -39,7 +39,7 @@ fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs::File, bool
         .context(|| format!("cannot open {}", data.path.display()))?;
     let len = crate::os::fsinfo::file_len(&file).context(|| format!("cannot stat {}", data.path.display()))?;
     if len < plan.size_bytes {
-        return Err(Error::Precondition(format!(
+        return Err(Error::FileChanged(format!(
             "{} holds {len} bytes, less than size = {}; remove it so iobench recreates it",
             data.path.display(),
             plan.size_bytes

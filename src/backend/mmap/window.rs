@@ -76,7 +76,7 @@ impl WindowedMmap {
         if !self.current.as_ref().is_some_and(inside) {
             self.slide(offset, len)?;
         }
-        let w = self.current.as_ref().ok_or_else(|| Error::Precondition("mmap window missing".into()))?;
+        let w = self.current.as_ref().ok_or_else(|| Error::Bug("mmap window missing".into()))?;
         // SAFETY: `inside` holds for the window just checked or mapped.
         Ok(unsafe { w.map.as_mut_ptr().add((offset - w.start) as usize) })
     }

@@ -59,17 +59,17 @@ pub fn encode(h: &Hist) -> String {
 pub fn decode(text: &str) -> Result<Hist> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|e| Error::Precondition(format!("histogram is not valid base64: {e}")))?;
+        .map_err(|e| Error::Damaged(format!("histogram is not valid base64: {e}")))?;
     decode_bytes(&bytes)
 }
 
 pub fn decode_bytes(bytes: &[u8]) -> Result<Hist> {
     let h: Hist = Deserializer::new()
         .deserialize(&mut &bytes[..])
-        .map_err(|e| Error::Precondition(format!("histogram is not HdrHistogram V2: {e:?}")))?;
+        .map_err(|e| Error::Damaged(format!("histogram is not HdrHistogram V2: {e:?}")))?;
     // Re-home into our bounds so merges never fail on range.
     let mut out = new_hist();
-    out.add(&h).map_err(|e| Error::Precondition(format!("histogram out of range: {e:?}")))?;
+    out.add(&h).map_err(|e| Error::Damaged(format!("histogram out of range: {e:?}")))?;
     Ok(out)
 }
 

@@ -38,7 +38,7 @@ pub fn svg(size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Resu
             root.present()?;
             Ok(())
         });
-        drawn.map_err(|e| Error::Precondition(format!("cannot draw a plot: {e}")))?;
+        drawn.map_err(|e| Error::Bug(format!("cannot draw a plot: {e}")))?;
     }
     Ok(out)
 }
