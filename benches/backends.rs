@@ -72,7 +72,7 @@ impl Settings {
         if let Some(size) = &self.size {
             overrides.insert("size".into(), cli_value(size));
         }
-        let session = Session { suite, overrides, output: None, safety: Default::default() };
+        let session = Session { suite, overrides, output: None, safety: Default::default(), ..Default::default() };
         match session.plans() {
             Ok(plans) => plans.into_iter().map(|(p, _)| p).collect(),
             Err(e) => panic!("workloads/{SUITE}.toml with IOBENCH_BENCH_* applied: {e}"),

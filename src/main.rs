@@ -44,8 +44,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Env { dir, json } => {
-            iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
-            let env = iobench::observe::environment::Environment::capture(&dir);
+            let env = iobench::observe::environment::Environment::capture_with_ceilings(&dir);
             if json {
                 println!("{}", serde_json::to_string_pretty(&env)?);
             } else {
@@ -54,8 +53,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Probe { dir, size, runtime, json } => {
-            iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
-            let env = iobench::observe::environment::Environment::capture(&dir);
+            let env = iobench::observe::environment::Environment::capture_with_ceilings(&dir);
             let device = iobench::app::probe::measure_device(&dir, &size, &runtime)?;
             if json {
                 let doc = serde_json::json!({ "environment": env, "device_ceilings": device });
@@ -69,8 +67,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    // Results carry the memory ceilings warm runs are bounded by (about 0.5 s, once).
-    iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
     let overrides = args.workload.overrides();
     let suite = match &args.suite {
         Some(path) => iobench::workload::shipped::resolve(path)?,
@@ -89,7 +85,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         allow_device: args.allow_device,
         keep_files: args.keep_files,
     };
-    let session = Session { suite, overrides, output: Some(output.clone()), safety };
+    // Results carry the memory ceilings warm runs are bounded by (about 0.5 s, once).
+    let session = Session { suite, overrides, output: Some(output.clone()), safety, measure_ceilings: true };
     let plans = session.plans()?;
     let mut progress = iobench::report::progress::Reporter::new(plans.iter().map(|(p, _)| p));
     let results = session.run_with(|event| progress.event(event));
@@ -135,8 +132,6 @@ fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {
             article::write(&opts.out, &article::command(article::scale_of(&results)), &results)?
         }
         None => {
-            // The copies row counts copies against one core's memcpy and read bandwidth.
-            iobench::observe::environment::MEASURE_CEILINGS.store(true, std::sync::atomic::Ordering::Relaxed);
             let session = article::session(&opts)?;
             let plans = session.plans()?;
             let mut progress = iobench::report::progress::Reporter::new(plans.iter().map(|(p, _)| p));

@@ -23,6 +23,7 @@ fn session(text: &str) -> Session {
         overrides: toml::Table::new(),
         output: None,
         safety: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -146,13 +147,13 @@ fn every_shipped_suite_loads_and_validates() {
     for name in &files {
         let suite = Suite::load(&dir.join(format!("{name}.toml"))).unwrap();
         assert!(suite.description.is_some(), "{name}: needs a description for `iobench list`");
-        let s = Session { suite, overrides: toml::Table::new(), output: None, safety: Default::default() };
+        let s = Session { suite, overrides: toml::Table::new(), output: None, safety: Default::default(), ..Default::default() };
         let plans = s.plans().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!plans.is_empty(), "{name}");
     }
     let quick = iobench::workload::shipped::shipped("quick").unwrap().unwrap();
     assert!(quick.repeat >= 2, "quick gives every cell a spread, so `iobench compare` can tell noise from change");
-    let s = Session { suite: quick, overrides: toml::Table::new(), output: None, safety: Default::default() };
+    let s = Session { suite: quick, overrides: toml::Table::new(), output: None, safety: Default::default(), ..Default::default() };
     let plans = s.plans().unwrap();
     let backends: std::collections::BTreeSet<String> = plans.iter().map(|(p, _)| p.backend.to_string()).collect();
     for b in ["buffered", "direct", "mmap", "uring", "uring-direct", "tokio", "tokio-pread", "null"] {

@@ -10,6 +10,7 @@ use crate::workload::raw::Suite;
 use std::path::PathBuf;
 use toml::Table;
 
+#[derive(Default)]
 pub struct Session {
     pub suite: Suite,
     /// CLI flags, applied over every workload of the suite.
@@ -18,6 +19,9 @@ pub struct Session {
     pub output: Option<PathBuf>,
     /// What the invocation may touch beyond iobench's own files, and whether to keep them.
     pub safety: crate::datafile::safety::Policy,
+    /// Whether the results' environment carries the memory ceilings (about 0.15 s, once):
+    /// `iobench run` wants them beside warm-cache runs; library users and tests may skip them.
+    pub measure_ceilings: bool,
 }
 
 impl Session {
@@ -62,7 +66,9 @@ impl Session {
         let total = plans.len();
         let dir = plans.first().map(|(p, _)| p.dir.clone()).unwrap_or_default();
         let _ = crate::datafile::cleanup::create_dir_all(&dir);
-        let mut results = Results::new(&self.suite.name, Environment::capture(&dir));
+        let environment =
+            if self.measure_ceilings { Environment::capture_with_ceilings(&dir) } else { Environment::capture(&dir) };
+        let mut results = Results::new(&self.suite.name, environment);
         for (index, (plan, notes)) in plans.into_iter().enumerate() {
             if crate::base::stop::requested() {
                 break;

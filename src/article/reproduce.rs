@@ -50,6 +50,8 @@ pub fn session(opts: &Options) -> Result<Session> {
         overrides,
         output: Some(opts.out.join("results.json")),
         safety: crate::datafile::safety::Policy { keep_files: opts.keep_files, ..Default::default() },
+        // The copies row counts copies against one core's memcpy and read bandwidth.
+        measure_ceilings: true,
     })
 }
 

@@ -27,21 +27,27 @@ pub struct Environment {
     pub cpu_governor: String,
     pub cgroup_memory: crate::os::cgroup::CgroupMemory,
     /// One core's memory bandwidth: the ceiling of warm-cache runs. Null unless measured
-    /// (`iobench env`, `iobench run`; see `MEASURE_CEILINGS`).
+    /// (`iobench env`, `iobench run`: see `capture_with_ceilings`).
     pub memory_ceilings: Option<crate::observe::ceilings::MemoryCeilings>,
 }
-
-/// Whether `Environment::capture` measures the memory ceilings (about 0.15 s and 256 MiB of memory).
-/// Off by default so library users and tests do not pay for it; the CLI turns it on.
-pub static MEASURE_CEILINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Buffer size of the memory ceilings: eight times the largest L3 cache of common servers, and small
 /// enough (about 0.15 s) that every `iobench run` can afford to measure them.
 pub const CEILING_BUFFER_BYTES: usize = 256 << 20;
 
 impl Environment {
-    /// Captures the machine and the filesystem holding `dir`.
+    /// Captures the machine and the filesystem holding `dir`, without the memory ceilings.
     pub fn capture(dir: &Path) -> Environment {
+        Environment::capture_as(dir, false)
+    }
+
+    /// `capture`, plus the memory ceilings (about 0.15 s and 256 MiB of memory): what
+    /// `iobench run` and `iobench env` record, and what library users and tests skip.
+    pub fn capture_with_ceilings(dir: &Path) -> Environment {
+        Environment::capture_as(dir, true)
+    }
+
+    fn capture_as(dir: &Path, with_ceilings: bool) -> Environment {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu_model = cpuinfo
             .lines()
@@ -76,8 +82,7 @@ impl Environment {
             io_uring: crate::os::io_uring::probe_uring(),
             cpu_governor: crate::os::procfs::cpu_governor(),
             cgroup_memory: crate::os::cgroup::cgroup_memory(),
-            memory_ceilings: MEASURE_CEILINGS
-                .load(std::sync::atomic::Ordering::Relaxed)
+            memory_ceilings: with_ceilings
                 .then(|| crate::observe::ceilings::measure_memory(CEILING_BUFFER_BYTES, 3)),
         }
     }
