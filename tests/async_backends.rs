@@ -164,7 +164,7 @@ fn reads_complete_into_their_own_buffers(backend_name: &str, must_reorder: bool)
     let b = backends[0].as_mut();
     let mut pool = BufferPool::new(depth as usize, 4096, 4096).unwrap();
     b.register(&mut pool).unwrap();
-    b.start().unwrap();
+    b.bind_thread().unwrap();
     // Slot i reads page 16 * i + 8 * (i % 2): odd slots hit cold chunks, even slots warm ones.
     let ops: Vec<Op> = (0..depth)
         .map(|i| Op { kind: OpKind::Read, offset: (16 * i as u64 + 8 * (i as u64 % 2)) * 4096, len: 4096, slot: i })

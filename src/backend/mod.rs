@@ -19,7 +19,7 @@ use crate::workload::plan::Plan;
 pub use crate::workload::backends::BackendKind;
 
 pub use buffered::PreadBackend;
-pub use probes::{MappedRegion, SubmitTimes};
+pub use probes::{MappedRegion, Probes, SubmitTimes};
 pub use queue::SlotBuf;
 
 /// What an operation does.
@@ -53,59 +53,67 @@ pub struct Completion {
     pub result: i64,
 }
 
-/// How a backend moves bytes. One instance serves one worker thread.
+/// How a backend moves bytes. One instance serves one worker thread; the loop owns everything
+/// else (offsets, timing, queue depth, verification, the consumer, statistics). Eight methods,
+/// in the order the loop calls them, each with its contract:
+///
+/// - once, untimed: `register`; before each run, untimed: `bind_thread`;
+/// - per operation, timed: `submit`, `reap`, and for reads `view`;
+/// - after the measured interval: `probes` and `describe` (evidence, results), then `flush`
+///   (the final sync, timed on its own).
 ///
 /// The loop guarantees a slot's buffer is neither read nor reused between `submit` and the
 /// completion carrying that slot, so a queue backend may keep pointers into it until then.
 pub trait Backend: Send {
-    /// Starts `op`. `buf` is the slot's buffer: where a read lands, or what a write stores
-    /// (empty for `Sync`). A synchronous backend completes the operation before returning.
+    /// Starts `op` on the slot's buffer `buf` (where a read lands, what a write stores; empty
+    /// for `Sync`); a synchronous backend completes it before returning.
     fn submit(&mut self, op: Op, buf: &mut [u8]) -> Result<()>;
 
-    /// Waits until at least `min` operations have completed since the last call (or none
-    /// remain in flight) and appends them to `done`.
+    /// Appends to `done` at least `min` operations completed since the last call (fewer only
+    /// when fewer are in flight), waiting for them if need be.
     fn reap(&mut self, min: usize, done: &mut Vec<Completion>) -> Result<()>;
 
-    /// The bytes a completed read delivered. Defaults to the slot's buffer; a backend that
-    /// reads in place (mmap) returns its own memory and ignores `buf`, and `null` returns nothing.
+    /// The bytes a completed read delivered: by default the slot's buffer; a backend that reads
+    /// in place (mmap) returns its own memory and ignores `buf`, and `null` returns nothing.
     fn view<'a>(&'a self, op: &Op, buf: &'a [u8]) -> &'a [u8] {
         &buf[..op.len as usize]
     }
 
-    /// Makes every write durable (fsync, msync). Timed separately as the run's final sync.
+    /// Makes every write so far durable (fsync, msync): the run's final sync, timed on its own.
     fn flush(&mut self) -> Result<()>;
 
-    /// What setup applied (madvise, prefault, fadvise…), kept as evidence in the result.
-    fn setup_notes(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// A region this backend mapped: its smaps entry is read as evidence before it is unmapped.
-    fn mapped_region(&self) -> Option<crate::backend::MappedRegion> {
-        None
-    }
-
-    /// Registers the worker's buffers with the kernel (io_uring `fixedbufs`). Called once,
-    /// untimed, after the pool is allocated; the pool outlives the backend.
+    /// Called once, untimed, with the worker's buffers (which outlive the backend): io_uring
+    /// `fixedbufs` registers them with the kernel.
     fn register(&mut self, _pool: &mut BufferPool) -> Result<()> {
         Ok(())
     }
 
-    /// Called on the worker thread before each run, untimed: a backend bound to the thread
-    /// that submits (io_uring SINGLE_ISSUER) attaches to it here.
-    fn start(&mut self) -> Result<()> {
+    /// Called on the worker's own thread before each run, untimed: a backend tied to the thread
+    /// that submits (an io_uring SINGLE_ISSUER ring) attaches to it here.
+    fn bind_thread(&mut self) -> Result<()> {
         Ok(())
     }
 
-    /// What was in force (setup flags, registrations, runtime threads): `backend_setup` in results.
-    fn setup(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::Map::new()
+    /// What is in force (setup flags, registrations, runtime threads: `backend_setup` in
+    /// results) and what setup did (madvise, prefault, windows: evidence notes).
+    fn describe(&self) -> Setup {
+        Setup::default()
     }
 
-    /// Submit-side times (queue backends only); the loop resets them when measurement starts.
-    fn submit_times(&mut self) -> Option<&mut SubmitTimes> {
-        None
+    /// The observation hooks: the region it mapped, and its submit-side times (queue backends;
+    /// the loop resets them when measurement starts and collects them at the end).
+    fn probes(&mut self) -> Probes<'_> {
+        Probes::default()
     }
+}
+
+/// What a backend says about its setup (`Backend::describe`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Setup {
+    /// What is in force, stored in results as `backend_setup`.
+    pub in_force: serde_json::Map<String, serde_json::Value>,
+    /// What setup did and how it went, kept with the evidence.
+    pub notes: Vec<String>,
 }
 
 /// Alignment the loop must give buffers, offsets and lengths for this plan's backend.

@@ -4,6 +4,15 @@
 
 use crate::base::stats::{self, Hist};
 
+/// A backend's observation hooks (`Backend::probes`).
+#[derive(Default)]
+pub struct Probes<'a> {
+    /// A region the backend mapped: its smaps entry is read as evidence before it is unmapped.
+    pub mapped: Option<MappedRegion>,
+    /// Submit-side times, for queue backends.
+    pub submit: Option<&'a mut SubmitTimes>,
+}
+
 /// A region a backend mapped, so its smaps entry can be read before it is unmapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MappedRegion {

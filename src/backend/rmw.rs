@@ -14,7 +14,7 @@
 //! bytes), as they would in any program: an update whose window overlaps one in flight waits
 //! until that one completes, and its latency includes the wait.
 
-use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, SlotBuf, SubmitTimes};
+use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, Probes, Setup, SlotBuf};
 use crate::backend::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
@@ -219,29 +219,21 @@ impl Backend for Rmw {
         self.inner.flush()
     }
 
-    fn setup_notes(&self) -> Vec<String> {
-        let mut notes = self.inner.setup_notes();
-        notes.push(format!("record updates: read-modify-write of {}-byte windows", self.unit.max(self.record)));
-        notes
-    }
-
-    fn mapped_region(&self) -> Option<crate::backend::MappedRegion> {
-        self.inner.mapped_region()
-    }
-
     fn register(&mut self, pool: &mut BufferPool) -> Result<()> {
         self.inner.register(pool)
     }
 
-    fn start(&mut self) -> Result<()> {
-        self.inner.start()
+    fn bind_thread(&mut self) -> Result<()> {
+        self.inner.bind_thread()
     }
 
-    fn setup(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.inner.setup()
+    fn describe(&self) -> Setup {
+        let mut setup = self.inner.describe();
+        setup.notes.push(format!("record updates: read-modify-write of {}-byte windows", self.unit.max(self.record)));
+        setup
     }
 
-    fn submit_times(&mut self) -> Option<&mut SubmitTimes> {
-        self.inner.submit_times()
+    fn probes(&mut self) -> Probes<'_> {
+        self.inner.probes()
     }
 }

@@ -14,14 +14,14 @@
 //! Each stores its counts in the loop's slot buffer and reports the bytes it scanned; the loop
 //! checks both.
 
-use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain};
+use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, Setup};
 use crate::backend::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::patterns::scan::{Counter, Counts, NEEDLE_TEXT};
 use crate::workload::plan::Plan;
 use io_uring::{IoUring, opcode, types};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use std::fs::File;
 use std::io::BufRead;
 use std::os::fd::AsRawFd;
@@ -131,10 +131,11 @@ impl Backend for LineScan {
         Ok(())
     }
 
-    fn setup_notes(&self) -> Vec<String> {
+    fn describe(&self) -> Setup {
         let how =
             if self.tokio.is_some() { "tokio BufReader + AsyncBufReadExt::lines" } else { "std BufReader::lines()" };
-        vec![format!("scan: {how} (naive: a String per line, 8 KiB buffer, file opened per scan)")]
+        let notes = vec![format!("scan: {how} (naive: a String per line, 8 KiB buffer, file opened per scan)")];
+        Setup { notes, ..Setup::default() }
     }
 }
 
@@ -276,16 +277,13 @@ impl Backend for UringScan {
         Ok(())
     }
 
-    fn setup(&self) -> Map<String, Value> {
+    fn describe(&self) -> Setup {
         let mut m = Map::new();
         m.insert("scan_readahead".into(), json!(self.depth));
         m.insert("scan_read_bytes".into(), json!(self.chunk));
         m.insert("o_direct".into(), json!(self.direct));
-        m
-    }
-
-    fn setup_notes(&self) -> Vec<String> {
-        vec![format!("scan: io_uring, {} reads of {} bytes in flight", self.depth, self.chunk)]
+        let notes = vec![format!("scan: io_uring, {} reads of {} bytes in flight", self.depth, self.chunk)];
+        Setup { in_force: m, notes }
     }
 }
 

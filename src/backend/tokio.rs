@@ -19,14 +19,14 @@
 //! handle (the loop issues them alone, with nothing else in flight); O_DSYNC is an open flag.
 
 use super::buffered::open_data_file;
-use super::{Backend, Completion, Op, OpKind, SlotBuf, SubmitTimes};
+use super::{Backend, Completion, Op, OpKind, Probes, Setup, SlotBuf, SubmitTimes};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::workload::plan::{Durability, Plan};
 use ::tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use ::tokio::runtime::Runtime;
 use ::tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use std::fs::File;
 use std::io::SeekFrom;
 use std::os::unix::fs::FileExt;
@@ -205,7 +205,7 @@ impl Backend for TokioBackend {
         self.file.sync_all().context(|| "final fsync".into())
     }
 
-    fn setup(&self) -> Map<String, Value> {
+    fn describe(&self) -> Setup {
         let metrics = self.rt.metrics();
         let mut m = Map::new();
         m.insert("runtime".into(), json!("multi_thread"));
@@ -218,11 +218,11 @@ impl Backend for TokioBackend {
             Flavor::Pread => "spawn_blocking(pread / pwrite) into the slot's buffer (one blocking-pool trip)",
         };
         m.insert("per_operation".into(), json!(per_op));
-        m
+        Setup { in_force: m, notes: Vec::new() }
     }
 
-    fn submit_times(&mut self) -> Option<&mut SubmitTimes> {
-        Some(&mut self.times)
+    fn probes(&mut self) -> Probes<'_> {
+        Probes { mapped: None, submit: Some(&mut self.times) }
     }
 }
 

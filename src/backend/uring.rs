@@ -21,13 +21,13 @@
 //! EINVAL, as fio does; `backend_setup` in the results records what was in force.
 
 use super::buffered::open_data_file;
-use super::{Backend, Completion, Op, OpKind, SubmitTimes};
+use super::{Backend, Completion, Op, OpKind, Probes, Setup, SubmitTimes};
 use crate::backend::buffers::BufferPool;
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::workload::plan::{Durability, Plan, UringOptions};
 use io_uring::{EnterFlags, IoUring, Probe, opcode, types};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -299,7 +299,7 @@ impl Backend for UringBackend {
         self.register_all(false, true)
     }
 
-    fn start(&mut self) -> Result<()> {
+    fn bind_thread(&mut self) -> Result<()> {
         // A SINGLE_ISSUER ring belongs to the thread that built it (DEFER_TASKRUN completions
         // are only run by it): build the ring again on this worker thread.
         if self.flags & SINGLE_ISSUER != 0 && self.owner != std::thread::current().id() {
@@ -308,7 +308,7 @@ impl Backend for UringBackend {
         Ok(())
     }
 
-    fn setup(&self) -> Map<String, Value> {
+    fn describe(&self) -> Setup {
         let p = self.ring.params();
         let mut m = Map::new();
         m.insert("setup_flags".into(), json!(flag_names(self.flags)));
@@ -323,11 +323,11 @@ impl Backend for UringBackend {
         m.insert("sq_entries".into(), json!(p.sq_entries()));
         m.insert("cq_entries".into(), json!(p.cq_entries()));
         m.insert("iodepth_batch_submit".into(), json!(self.opts.iodepth_batch_submit));
-        m
+        Setup { in_force: m, notes: Vec::new() }
     }
 
-    fn submit_times(&mut self) -> Option<&mut SubmitTimes> {
-        Some(&mut self.times)
+    fn probes(&mut self) -> Probes<'_> {
+        Probes { mapped: None, submit: Some(&mut self.times) }
     }
 }
 

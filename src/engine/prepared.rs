@@ -236,8 +236,12 @@ impl<'p> Prepared<'p> {
         let read_bytes = workers.iter().map(|w| w.read_ops).sum::<u64>() * op_bytes;
         let written_bytes = workers.iter().map(|w| w.write_ops).sum::<u64>() * op_bytes;
         let counter = probe.as_ref().map(|p| p.write_counter());
+        let setup = self.backends[0].describe();
         let mut evidence = match probe {
-            Some(probe) => probe.finish(&self.data, &self.backends, read_bytes, written_bytes, self.setup_notes()),
+            Some(probe) => {
+                let notes = self.setup_notes().into_iter().chain(setup.notes).collect();
+                probe.finish(&self.data, self.backends[0].probes().mapped, read_bytes, written_bytes, notes)
+            }
             None => Evidence::default(),
         };
         if STOP.load(Ordering::Relaxed) {
@@ -248,7 +252,7 @@ impl<'p> Prepared<'p> {
             evidence.device_written_through_sync_bytes = counter.and_then(|c| c.written_since_start());
         }
         let mut measured = assemble(&workers, usage, self.resident, final_sync_ns, interval_ns);
-        measured.backend_setup = self.backends[0].setup();
+        measured.backend_setup = setup.in_force;
         measured.evidence = evidence;
         let completed = workers.iter().map(|w| w.completed).sum();
         measured.pattern = self.file_kind.after_run(plan, &self.data, completed, &measured)?;
@@ -411,10 +415,10 @@ fn worker(
     let mut measured_ops = 0u64;
 
     // A failed start still meets the barrier, so the other workers and the timer are not left waiting.
-    let started_ok = backend.start();
+    let started_ok = backend.bind_thread();
     barrier.wait();
     started_ok?;
-    if let Some(t) = backend.submit_times() {
+    if let Some(t) = backend.probes().submit {
         t.reset();
     }
     // Made after the barrier (so the series' fault count starts with the measurement) and
@@ -510,7 +514,7 @@ fn worker(
             let latency = clock.ns(started[c.slot as usize], end);
             if !measuring && since_begin(end) >= measure_from {
                 measuring = true;
-                if let Some(t) = backend.submit_times() {
+                if let Some(t) = backend.probes().submit {
                     t.reset();
                 }
             }
@@ -552,7 +556,7 @@ fn worker(
         }
     }
     black_box(checksum);
-    st.submit = backend.submit_times().map(|t| t.clone());
+    st.submit = backend.probes().submit.map(|t| t.clone());
     st.series.finish();
     st.runtime_ns = last_end.map(|e| since_begin(e).saturating_sub(measure_from)).unwrap_or(0);
     if measured_ops == 0 && !STOP.load(Ordering::Relaxed) && !failed.load(Ordering::Relaxed) {

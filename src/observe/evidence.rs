@@ -7,7 +7,7 @@
 //! `Evidence::start` is taken when measurement starts and `EvidenceProbe::finish` after the
 //! last operation, while the backends (and their mappings) still exist.
 
-use crate::backend::{Backend, MappedRegion};
+use crate::backend::MappedRegion;
 use crate::datafile::blocks::DataFile;
 use crate::os::blockdev::{self, BlockDevice};
 use crate::os::knobs::{self, THP_DEFRAG, THP_ENABLED};
@@ -158,16 +158,16 @@ impl EvidenceProbe {
         WriteCounter { device: self.device.clone(), sectors: self.sectors }
     }
 
-    /// Readings at the end, while `backends` still hold their mappings. `read_bytes` and
-    /// `written_bytes` are what the workload moved in the measured interval; `setup` is what
-    /// the caller applied itself (buffers), added to the backend's own setup notes.
+    /// Readings at the end, while the backend still holds `mapped` (its mapping, if any).
+    /// `read_bytes` and `written_bytes` are what the workload moved in the measured interval;
+    /// `setup` is what setup did (the loop's and the backend's notes).
     pub fn finish(
         self,
         data: &DataFile,
-        backends: &[Box<dyn Backend>],
+        mapped: Option<MappedRegion>,
         read_bytes: u64,
         written_bytes: u64,
-        mut setup: Vec<String>,
+        setup: Vec<String>,
     ) -> Evidence {
         let vm = VmStat::read();
         let sectors = self.device.as_ref().and_then(BlockDevice::sectors);
@@ -181,11 +181,7 @@ impl EvidenceProbe {
             _ => (None, None),
         };
         let ratio = |dev: Option<u64>, moved: u64| dev.filter(|_| moved > 0).map(|d| d as f64 / moved as f64);
-        let mut mapping = None;
-        if let Some(b) = backends.first() {
-            setup.extend(b.setup_notes());
-            mapping = b.mapped_region().and_then(mapping_evidence);
-        }
+        let mapping = mapped.and_then(mapping_evidence);
         Evidence {
             thp_enabled: self.thp_enabled,
             thp_defrag: self.thp_defrag,

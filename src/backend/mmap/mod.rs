@@ -6,7 +6,7 @@
 pub mod tuning;
 pub mod window;
 
-use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind};
+use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind, Probes, Setup};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
@@ -153,11 +153,11 @@ impl Backend for MmapBackend {
         self.map.flush().context(|| "final msync(MS_SYNC)".into())
     }
 
-    fn setup_notes(&self) -> Vec<String> {
-        self.setup.to_vec()
+    fn describe(&self) -> Setup {
+        Setup { notes: self.setup.to_vec(), ..Setup::default() }
     }
 
-    fn mapped_region(&self) -> Option<MappedRegion> {
-        Some(MappedRegion { addr: self.map.as_ptr() as usize, len: self.map.len() })
+    fn probes(&mut self) -> Probes<'_> {
+        Probes { mapped: Some(MappedRegion { addr: self.map.as_ptr() as usize, len: self.map.len() }), submit: None }
     }
 }

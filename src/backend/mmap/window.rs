@@ -11,7 +11,7 @@
 //! Durability: `msync` only reaches the mapped range, so pages written through an earlier
 //! window are made durable with `fdatasync` at the next sync point (and `fsync` at the end).
 
-use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind};
+use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind, Probes, Setup};
 use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
 use crate::os::sigbus;
@@ -195,20 +195,17 @@ impl Backend for WindowedMmap {
         Ok(())
     }
 
-    fn setup_notes(&self) -> Vec<String> {
+    fn describe(&self) -> Setup {
         let mut notes = self.first_notes.clone();
         notes.push(format!("mmap window: {} per mapping", crate::base::units::format_size(self.window)));
-        notes
+        let mut in_force = serde_json::Map::new();
+        in_force.insert("window_bytes".into(), self.window.into());
+        in_force.insert("windows_mapped".into(), self.maps.into());
+        Setup { in_force, notes }
     }
 
-    fn mapped_region(&self) -> Option<MappedRegion> {
-        self.current.as_ref().map(|w| MappedRegion { addr: w.map.as_ptr() as usize, len: w.map.len() })
-    }
-
-    fn setup(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("window_bytes".into(), self.window.into());
-        m.insert("windows_mapped".into(), self.maps.into());
-        m
+    fn probes(&mut self) -> Probes<'_> {
+        let mapped = self.current.as_ref().map(|w| MappedRegion { addr: w.map.as_ptr() as usize, len: w.map.len() });
+        Probes { mapped, submit: None }
     }
 }
