@@ -19,13 +19,13 @@ mod cpu_time;
 
 use criterion::measurement::{Measurement, WallTime};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use iobench::observe::environment::Environment;
-use iobench::observe::evidence::Evidence;
-use iobench::workload::plan::{Durability, Plan};
-use iobench::result::{Measured, Results, RunResult, RunStatus};
-use iobench::engine::{Limit, Prepared};
 use iobench::app::session::Session;
 use iobench::base::stats;
+use iobench::engine::{Prepared, StopAt};
+use iobench::observe::environment::Environment;
+use iobench::observe::evidence::Evidence;
+use iobench::result::{Measured, Results, RunResult};
+use iobench::workload::plan::{Durability, Plan};
 use iobench::workload::raw::cli_value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -154,13 +154,10 @@ impl Collected {
         });
         let mut plan = self.plan;
         plan.name = name.to_string();
-        RunResult {
-            backend: plan.backend.to_string(),
-            workload: plan,
-            status: if measured.is_some() { RunStatus::Ok } else { RunStatus::Skipped },
-            reason: None,
-            notes: vec!["measured by cargo bench (criterion iter_custom)".into()],
-            measured,
+        let notes = vec!["measured by cargo bench (criterion iter_custom)".into()];
+        match measured {
+            Some(m) => RunResult::ok(&plan, notes, m),
+            None => RunResult { reason: None, ..RunResult::skipped(&plan, notes, String::new()) },
         }
     }
 }
@@ -205,14 +202,14 @@ fn bench_plans<M: Measurement>(
                 // Every worker runs its share; criterion divides by `iters`.
                 let per_thread = iters.div_ceil(plan.threads as u64);
                 sample_ops = per_thread;
-                let m = prepared.run(Limit::ops(per_thread)).unwrap_or_else(|e| panic!("{id}: {e}"));
+                let m = prepared.run(StopAt::ops(per_thread)).unwrap_or_else(|e| panic!("{id}: {e}"));
                 let v = value(&m);
                 collected.calls.push(m);
                 v
             })
         });
         prepared.collect_evidence = true;
-        match prepared.run(Limit::ops(sample_ops)) {
+        match prepared.run(StopAt::ops(sample_ops)) {
             Ok(m) => collected.evidence = Some(m.evidence),
             Err(e) => println!("{id}: the run gathering evidence failed: {e}"),
         }

@@ -6,9 +6,9 @@ mod cli;
 use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Command, CompareArgs, MergeArgs, ReportArgs, ReproduceArgs, RunArgs};
+use iobench::app::session::Session;
 use iobench::report::{compare, document};
 use iobench::result::RunStatus;
-use iobench::app::session::Session;
 use iobench::workload::raw::Suite;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,7 +59,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 let doc = serde_json::json!({ "environment": env, "device_ceilings": device });
                 println!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
-                print!("{}{}", iobench::report::environment::render(&env), iobench::report::environment::render_device(&device));
+                print!(
+                    "{}{}",
+                    iobench::report::environment::render(&env),
+                    iobench::report::environment::render_device(&device)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -70,7 +74,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let overrides = args.workload.overrides();
     let suite = match &args.suite {
         Some(path) => iobench::workload::shipped::resolve(path)?,
-        None if overrides.is_empty() => iobench::workload::shipped::resolve(Path::new(iobench::workload::shipped::DEFAULT))?,
+        None if overrides.is_empty() => {
+            iobench::workload::shipped::resolve(Path::new(iobench::workload::shipped::DEFAULT))?
+        }
         None => Suite::single("cli"),
     };
     // --output FILE: only that file; otherwise a folder with the results and the report.

@@ -5,13 +5,13 @@
 mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
-use iobench::backend::{self, Completion, Op, OpKind};
 use iobench::backend::buffers::BufferPool;
+use iobench::backend::{self, Completion, Op, OpKind};
 use iobench::datafile::blocks::DataFile;
-use iobench::patterns::block;
-use iobench::workload::plan::{CacheState, Plan, PlanContext};
-use iobench::result::{Measured, Results, RunStatus};
 use iobench::engine;
+use iobench::patterns::block;
+use iobench::result::{Measured, Results, RunStatus};
+use iobench::workload::plan::{CacheState, Plan, PlanContext};
 use iobench::workload::raw::{RawWorkload, cli_value};
 use std::os::unix::fs::FileExt;
 

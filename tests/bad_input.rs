@@ -8,9 +8,9 @@ mod common;
 mod safety_common;
 
 use common::TempDir;
+use iobench::result::Results;
 use iobench::workload::backends::BackendKind;
 use iobench::workload::plan::Rw;
-use iobench::result::Results;
 use safety_common::Mount;
 use std::path::Path;
 use std::process::Command;

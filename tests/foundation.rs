@@ -5,9 +5,9 @@ mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
 use iobench::datafile::blocks::DataFile;
-use iobench::workload::plan::{Plan, PlanContext};
-use iobench::result::{Results, RunStatus};
 use iobench::engine;
+use iobench::result::{Results, RunStatus};
+use iobench::workload::plan::{Plan, PlanContext};
 use iobench::workload::raw::{RawWorkload, cli_value};
 
 fn plan(dir: &TempDir, backend: &str, rw: &str, extra: impl FnOnce(&mut RawWorkload)) -> Plan {
@@ -134,13 +134,13 @@ fn repeated_runs_continue_and_a_ramp_is_excluded_with_one_worker_or_several() {
         let mut prepared = engine::Prepared::new(&p).unwrap();
         prepared.collect_evidence = false;
         for n in [1, 7, 300] {
-            let m = prepared.run(engine::Limit::ops(n)).unwrap();
+            let m = prepared.run(engine::StopAt::ops(n)).unwrap();
             assert_eq!(m.ops, n * threads as u64, "{threads} threads: exactly {n} operations per worker");
             assert_eq!(m.verified_blocks, m.ops, "{threads} threads: every block read was verified");
             assert!(m.evidence.vmstat_delta.is_empty() && m.evidence.resident_start_pct.is_none());
         }
         prepared.collect_evidence = true;
-        let m = prepared.run(engine::Limit::ops(10)).unwrap();
+        let m = prepared.run(engine::StopAt::ops(10)).unwrap();
         assert!(!m.evidence.vmstat_delta.is_empty(), "{threads} threads: evidence is gathered again");
         assert_eq!(m.evidence.resident_start_pct, Some(100.0), "{threads} threads: the warm file is resident");
 

@@ -20,7 +20,8 @@ fn config(cases: u32) -> ProptestConfig {
 /// (reading only file metadata). Returns the number of plans, or the one-line error.
 fn validate(text: &str) -> Result<usize, String> {
     let suite = Suite::parse("fuzz", text)?;
-    let session = Session { suite, overrides: Table::new(), output: None, safety: Default::default(), ..Default::default() };
+    let session =
+        Session { suite, overrides: Table::new(), output: None, safety: Default::default(), ..Default::default() };
     session.plans().map(|p| p.len()).map_err(|e| e.to_string())
 }
 

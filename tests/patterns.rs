@@ -5,12 +5,12 @@
 mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
-use iobench::result::patterns::PatternFigures;
-use iobench::workload::plan::{Plan, PlanContext};
-use iobench::result::{Results, RunResult, RunStatus};
-use iobench::workload::raw::{RawWorkload, cli_value};
 use iobench::datafile::{log, records as record_file};
 use iobench::patterns::records;
+use iobench::result::patterns::PatternFigures;
+use iobench::result::{Results, RunResult, RunStatus};
+use iobench::workload::plan::{Plan, PlanContext};
+use iobench::workload::raw::{RawWorkload, cli_value};
 use iobench::{Error, engine};
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};

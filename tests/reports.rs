@@ -5,11 +5,11 @@
 mod common;
 
 use common::{TempDir, iobench, stderr, stdout};
+use iobench::app::session::Session;
+use iobench::base::stats;
 use iobench::report::cells::{self, Spread};
 use iobench::report::document::Report;
 use iobench::result::{Results, RunStatus};
-use iobench::app::session::Session;
-use iobench::base::stats;
 use iobench::workload::raw::Suite;
 use std::path::{Path, PathBuf};
 
@@ -147,13 +147,25 @@ fn every_shipped_suite_loads_and_validates() {
     for name in &files {
         let suite = Suite::load(&dir.join(format!("{name}.toml"))).unwrap();
         assert!(suite.description.is_some(), "{name}: needs a description for `iobench list`");
-        let s = Session { suite, overrides: toml::Table::new(), output: None, safety: Default::default(), ..Default::default() };
+        let s = Session {
+            suite,
+            overrides: toml::Table::new(),
+            output: None,
+            safety: Default::default(),
+            ..Default::default()
+        };
         let plans = s.plans().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!plans.is_empty(), "{name}");
     }
     let quick = iobench::workload::shipped::shipped("quick").unwrap().unwrap();
     assert!(quick.repeat >= 2, "quick gives every cell a spread, so `iobench compare` can tell noise from change");
-    let s = Session { suite: quick, overrides: toml::Table::new(), output: None, safety: Default::default(), ..Default::default() };
+    let s = Session {
+        suite: quick,
+        overrides: toml::Table::new(),
+        output: None,
+        safety: Default::default(),
+        ..Default::default()
+    };
     let plans = s.plans().unwrap();
     let backends: std::collections::BTreeSet<String> = plans.iter().map(|(p, _)| p.backend.to_string()).collect();
     for b in ["buffered", "direct", "mmap", "uring", "uring-direct", "tokio", "tokio-pread", "null"] {
@@ -480,8 +492,8 @@ fn patterns_fixture() -> Results {
 
 #[test]
 fn report_of_scans_records_and_ipc_has_their_units_and_sections() {
-    use iobench::result::patterns::PatternFigures;
     use iobench::report::cells::Metric;
+    use iobench::result::patterns::PatternFigures;
     let results = patterns_fixture();
     let pattern = |r: &iobench::result::RunResult| r.measured.as_ref().and_then(|m| m.pattern.clone());
     let scan = results.runs.iter().find_map(|r| match pattern(r)? {

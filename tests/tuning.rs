@@ -8,13 +8,13 @@
 mod common;
 
 use common::TempDir;
-use iobench::datafile::blocks::DataFile;
 use iobench::base::error::Error;
+use iobench::datafile::blocks::DataFile;
+use iobench::engine;
 use iobench::observe::evidence::Evidence;
 use iobench::os::knobs::{self, KnobGuard};
-use iobench::workload::plan::{Plan, PlanContext};
 use iobench::result::{Measured, RunResult, RunStatus};
-use iobench::engine;
+use iobench::workload::plan::{Plan, PlanContext};
 use iobench::workload::raw::{RawWorkload, cli_value};
 use std::sync::Mutex;
 

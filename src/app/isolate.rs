@@ -13,11 +13,11 @@
 //! back as a failed result saying so.
 
 use crate::base::error::{Error, IoContext, Result};
-use crate::os::cgroup;
-use crate::workload::plan::{CacheState, Plan};
-use crate::result::{RunResult, RunStatus};
-use crate::engine::prepared;
 use crate::base::units::format_size;
+use crate::engine;
+use crate::os::cgroup;
+use crate::result::RunResult;
+use crate::workload::plan::{CacheState, Plan};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::os::fd::AsRawFd;
@@ -44,21 +44,9 @@ struct Job {
 /// Runs `plan`: in a child process if its limits need one, else right here.
 pub fn execute(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
     if !plan.limits.needs_child() {
-        return prepared::execute_with(plan, notes, series_interval);
+        return engine::execute_with(plan, notes, series_interval);
     }
     run_in_child(plan, notes, series_interval)
-}
-
-/// A failed result for `plan` with `reason`.
-pub fn failed(plan: &Plan, notes: Vec<String>, reason: String) -> RunResult {
-    RunResult {
-        workload: plan.clone(),
-        backend: plan.backend.to_string(),
-        status: RunStatus::Failed,
-        reason: Some(reason),
-        notes,
-        measured: None,
-    }
 }
 
 fn exe() -> Result<PathBuf> {
@@ -102,8 +90,7 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         permit_overwrite: plan.permit.overwrite,
         permit_device: plan.permit.device,
     };
-    let text =
-        serde_json::to_vec(&job).map_err(|e| Error::Bug(format!("cannot encode the child's job: {e}")))?;
+    let text = serde_json::to_vec(&job).map_err(|e| Error::Bug(format!("cannot encode the child's job: {e}")))?;
     crate::result::write_atomic(&job_path, &text)?;
     let _files = RemoveOnDrop(vec![job_path.clone(), out_path.clone()]);
 
@@ -163,9 +150,9 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
     let mut result = match status {
         Exit::Code(0) => match read_result(&out_path) {
             Ok(r) => r,
-            Err(e) => failed(plan, notes, format!("the child process left no result: {e}")),
+            Err(e) => RunResult::failed(plan, notes, format!("the child process left no result: {e}")),
         },
-        Exit::Signal(libc::SIGKILL) if oom_kills > 0 => failed(
+        Exit::Signal(libc::SIGKILL) if oom_kills > 0 => RunResult::failed(
             plan,
             notes,
             format!(
@@ -183,13 +170,19 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
                 ),
                 None => String::new(),
             };
-            failed(plan, notes, format!("the child process died from signal {sig} ({}){hint}", signal_name(sig)))
+            RunResult::failed(
+                plan,
+                notes,
+                format!("the child process died from signal {sig} ({}){hint}", signal_name(sig)),
+            )
         }
         Exit::Code(code) => match read_result(&out_path) {
             Ok(r) => r,
-            Err(_) => {
-                failed(plan, notes, format!("the child process exited with status {code}; see its message above"))
-            }
+            Err(_) => RunResult::failed(
+                plan,
+                notes,
+                format!("the child process exited with status {code}; see its message above"),
+            ),
         },
     };
     result.notes.push(format!("ran in a child process under {}", describe_limits(&iso)));
@@ -231,8 +224,7 @@ fn mib(bytes: u64) -> String {
 
 fn read_result(path: &Path) -> Result<RunResult> {
     let text = std::fs::read(path).context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_slice(&text)
-        .map_err(|e| Error::Damaged(format!("{} is not a run result: {e}", path.display())))
+    serde_json::from_slice(&text).map_err(|e| Error::Damaged(format!("{} is not a run result: {e}", path.display())))
 }
 
 struct RemoveOnDrop(Vec<PathBuf>);
@@ -294,15 +286,14 @@ pub fn child_main(job_path: &Path, out_path: &Path) -> Result<()> {
     let mut plan = job.plan;
     plan.permit = crate::workload::plan::Permit { overwrite: job.permit_overwrite, device: job.permit_device };
     let interval = Duration::from_nanos(job.series_interval_ns.max(1));
-    let mut result = match prepared::execute_with(&plan, job.notes.clone(), interval) {
+    let mut result = match engine::execute_with(&plan, job.notes.clone(), interval) {
         Ok(r) => r,
-        Err(e) => failed(&plan, job.notes, e.to_string()),
+        Err(e) => RunResult::failed(&plan, job.notes, e.to_string()),
     };
     if let Some(m) = result.measured.as_mut() {
         m.backend_setup.insert("isolation".into(), Value::Object(in_force(&plan)));
     }
-    let text =
-        serde_json::to_vec(&result).map_err(|e| Error::Bug(format!("cannot encode the result: {e}")))?;
+    let text = serde_json::to_vec(&result).map_err(|e| Error::Bug(format!("cannot encode the result: {e}")))?;
     crate::result::write_atomic(out_path, &text)
 }
 

@@ -50,7 +50,7 @@ fn probe_run(dir: &Path, size: &str, runtime: &str, cell: (&str, &str, &str, u32
         ..Default::default()
     };
     let (plan, _) = Plan::from_raw(&raw, PlanContext::default())?;
-    let result = crate::engine::prepared::execute(&plan, Vec::new())?;
+    let result = crate::engine::execute(&plan, Vec::new())?;
     match (result.status, result.measured) {
         (RunStatus::Ok, Some(m)) => Ok(DeviceFigure {
             backend: backend.into(),

@@ -1,11 +1,11 @@
 //! One invocation of `iobench run`: validate every workload first, then run them one after
 //! another, writing the results file after each run so a crash loses at most the run in progress.
 
-use crate::observe::environment::Environment;
 use crate::base::error::{Error, Result};
+use crate::engine;
+use crate::observe::environment::Environment;
+use crate::result::{Results, RunResult};
 use crate::workload::plan::{Plan, PlanContext};
-use crate::result::{Results, RunResult, RunStatus};
-use crate::engine::prepared;
 use crate::workload::raw::Suite;
 use std::path::PathBuf;
 use toml::Table;
@@ -82,14 +82,7 @@ impl Session {
             let result = match outcome {
                 Ok(r) => r,
                 Err(e @ (Error::Invalid { .. } | Error::WorkloadFile { .. })) => return Err(e),
-                Err(e) => RunResult {
-                    workload: plan.clone(),
-                    backend: plan.backend.to_string(),
-                    status: RunStatus::Failed,
-                    reason: Some(e.to_string()),
-                    notes,
-                    measured: None,
-                },
+                Err(e) => RunResult::failed(&plan, notes, e.to_string()),
             };
             progress(Progress::Done { index, total, result: &result });
             results.runs.push(result);
@@ -114,7 +107,7 @@ pub fn series_interval(plan: &Plan) -> std::time::Duration {
     if let Some(ns) = plan.series_interval_ns {
         return std::time::Duration::from_nanos(ns);
     }
-    let fallback = prepared::DEFAULT_SERIES_INTERVAL;
+    let fallback = engine::DEFAULT_SERIES_INTERVAL;
     let wanted = plan.runtime().map(|r| r / 10).unwrap_or(fallback);
     wanted.clamp(std::time::Duration::from_millis(100), fallback)
 }

@@ -2,9 +2,9 @@
 //! a `Cell` is every run of one configuration (repeats included), summarized by its median and
 //! the spread of its repeats.
 
-use crate::workload::plan::Plan;
 use crate::report::cells::Spread;
 use crate::result::{Measured, Results, RunResult, RunStatus};
+use crate::workload::plan::Plan;
 use serde_json::Value;
 
 /// Two figures differ only if they differ by more than this share, whatever the repeats say

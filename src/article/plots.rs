@@ -3,11 +3,11 @@
 
 use super::figures::Cell;
 use super::suite::{MEMORY_LIMIT, SEQ_COLD, SEQ_WARM};
-use crate::workload::backends::BackendKind as B;
 use crate::base::error::Result;
+use crate::base::units::format_size;
 use crate::report::plots::{FONT, PALETTE, Plot, WIDTH, color, log_range, svg, tick, with_legend};
 use crate::result::{Measured, Results};
-use crate::base::units::format_size;
+use crate::workload::backends::BackendKind as B;
 use plotters::prelude::*;
 
 /// (label, colour, points) of one line.

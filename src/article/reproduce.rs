@@ -3,9 +3,9 @@
 //! verdicts for scripts), the general report (report.md, report.html) and plots/.
 
 use super::{Finding, evaluate, plots, render, suite};
+use crate::app::session::{Progress, Session};
 use crate::base::error::{Error, Result};
 use crate::result::{Results, write_atomic};
-use crate::app::session::{Progress, Session};
 use std::path::{Path, PathBuf};
 use toml::Table;
 

@@ -7,10 +7,10 @@ use super::figures::{
 };
 use super::suite::{COPIES, COPIES_COLD, DURABILITY, RANDOM_COLD, RANDOM_WARM, SEQ_COLD, SEQ_WARM};
 use super::{Finding, Verdict};
+use crate::base::units::format_size;
+use crate::result::Results;
 use crate::workload::backends::BackendKind as B;
 use crate::workload::plan::{Durability, Plan};
-use crate::result::Results;
-use crate::base::units::format_size;
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)

@@ -7,10 +7,10 @@ use super::figures::{
 };
 use super::suite::{ADDRESS_SPACE, MEMORY_LIMIT, THP_RANDOM, THP_SEQ};
 use super::{Finding, Verdict};
-use crate::workload::backends::BackendKind as B;
-use crate::result::Results;
-use crate::os::advice::Advice;
 use crate::base::units::format_size;
+use crate::os::advice::Advice;
+use crate::result::Results;
+use crate::workload::backends::BackendKind as B;
 
 const RSS: &str = "/backend_setup/isolation/child_max_rss_bytes";
 const PEAK: &str = "/backend_setup/isolation/peak_usage_bytes";

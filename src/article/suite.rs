@@ -72,9 +72,10 @@ pub fn load(scale: Scale) -> Result<Suite> {
 /// ratios (file 4× the memory limit, file larger than the address space) hold at any scale.
 pub fn rescale(table: &mut Table, scale: Scale) -> std::result::Result<(), String> {
     let mut divisor = scale.size_divisor() as f64;
-    for (key, min) in
-        [("memory_limit", crate::workload::resources::MIN_MEMORY_LIMIT), ("address_space_limit", crate::workload::resources::MIN_ADDRESS_SPACE)]
-    {
+    for (key, min) in [
+        ("memory_limit", crate::workload::resources::MIN_MEMORY_LIMIT),
+        ("address_space_limit", crate::workload::resources::MIN_ADDRESS_SPACE),
+    ] {
         if let Some(Value::String(s)) = table.get(key) {
             let bytes = parse_size(s).map_err(|m| format!("{key}: {m}"))? as f64;
             divisor = divisor.min(bytes / min as f64).max(1.0);

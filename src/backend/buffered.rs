@@ -3,8 +3,8 @@
 //! lengths (the loop provides them from `direct_alignment`).
 
 use super::{Backend, Completion, Op, OpKind};
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
+use crate::datafile::blocks::DataFile;
 use crate::os;
 use crate::workload::plan::{Durability, Plan};
 use std::fs::{File, OpenOptions};

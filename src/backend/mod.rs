@@ -13,10 +13,10 @@ mod tokio;
 pub mod uring;
 
 use crate::backend::buffers::BufferPool;
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
-use crate::workload::plan::Plan;
+use crate::datafile::blocks::DataFile;
 pub use crate::workload::backends::BackendKind;
+use crate::workload::plan::Plan;
 
 pub use buffered::PreadBackend;
 pub use probes::{MappedRegion, Probes, SubmitTimes};

@@ -16,8 +16,8 @@
 
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, Probes, Setup, SlotBuf};
 use crate::backend::buffers::BufferPool;
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, Result};
+use crate::datafile::blocks::DataFile;
 use crate::workload::plan::Plan;
 use std::collections::VecDeque;
 

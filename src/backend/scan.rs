@@ -16,8 +16,8 @@
 
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, Setup};
 use crate::backend::buffers::BufferPool;
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
+use crate::datafile::blocks::DataFile;
 use crate::patterns::scan::{Counter, Counts, NEEDLE_TEXT};
 use crate::workload::plan::Plan;
 use io_uring::{IoUring, opcode, types};

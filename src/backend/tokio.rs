@@ -20,8 +20,8 @@
 
 use super::buffered::open_data_file;
 use super::{Backend, Completion, Op, OpKind, Probes, Setup, SlotBuf, SubmitTimes};
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
+use crate::datafile::blocks::DataFile;
 use crate::workload::plan::{Durability, Plan};
 use ::tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use ::tokio::runtime::Runtime;
@@ -73,19 +73,18 @@ pub fn runtime() -> Result<Arc<Runtime>> {
 
 impl TokioBackend {
     pub fn open(plan: &Plan, data: &DataFile, rt: Arc<Runtime>) -> Result<Self> {
-        let flavor = if plan.backend == crate::workload::backends::BackendKind::Tokio { Flavor::Fs } else { Flavor::Pread };
+        let flavor =
+            if plan.backend == crate::workload::backends::BackendKind::Tokio { Flavor::Fs } else { Flavor::Pread };
         let datasync = matches!(plan.durability, Durability::Fdatasync { .. });
         let (done_tx, done) = mpsc::channel();
         let mut tasks = Vec::with_capacity(plan.iodepth as usize);
         for _ in 0..plan.iodepth {
             let file = open_data_file(plan, data, false).map_err(|e| match e {
-                Error::Io { source, .. } if source.raw_os_error() == Some(libc::EMFILE) => {
-                    Error::System(format!(
-                        "{} opens one file handle per task and ran out of descriptors at iodepth {}; raise `ulimit -n` \
+                Error::Io { source, .. } if source.raw_os_error() == Some(libc::EMFILE) => Error::System(format!(
+                    "{} opens one file handle per task and ran out of descriptors at iodepth {}; raise `ulimit -n` \
                      or lower --iodepth",
-                        plan.backend, plan.iodepth
-                    ))
-                }
+                    plan.backend, plan.iodepth
+                )),
                 e => e,
             })?;
             let (tx, rx) = unbounded_channel();

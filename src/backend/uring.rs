@@ -23,8 +23,8 @@
 use super::buffered::open_data_file;
 use super::{Backend, Completion, Op, OpKind, Probes, Setup, SubmitTimes};
 use crate::backend::buffers::BufferPool;
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
+use crate::datafile::blocks::DataFile;
 use crate::workload::plan::{Durability, Plan, UringOptions};
 use io_uring::{EnterFlags, IoUring, Probe, opcode, types};
 use serde_json::{Map, json};
@@ -253,9 +253,8 @@ impl Backend for UringBackend {
         if unsafe { self.ring.submission().push(&entry) }.is_err() {
             self.submit_queued()?;
             // SAFETY: as above.
-            unsafe { self.ring.submission().push(&entry) }.map_err(|_| {
-                Error::System(format!("io_uring submission queue full at {} entries", self.entries))
-            })?;
+            unsafe { self.ring.submission().push(&entry) }
+                .map_err(|_| Error::System(format!("io_uring submission queue full at {} entries", self.entries)))?;
         }
         self.queued += 1;
         self.inflight += 1;

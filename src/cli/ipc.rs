@@ -3,8 +3,8 @@
 use anyhow::Context;
 use clap::Args;
 use iobench::app::ipc::{self, ChildArgs, Options};
-use iobench::result::ipc::Mode;
 use iobench::base::units::parse_duration;
+use iobench::result::ipc::Mode;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,7 +77,8 @@ pub fn ipc(args: IpcArgs) -> anyhow::Result<ExitCode> {
     let report = ipc::run(&opts)?;
     print!("{}", iobench::report::ipc::render(&report));
     let output = args.output.clone().unwrap_or_else(|| crate::default_dir("ipc").join("results.json"));
-    let mut results = iobench::result::Results::new("ipc", iobench::observe::environment::Environment::capture(&args.dir));
+    let mut results =
+        iobench::result::Results::new("ipc", iobench::observe::environment::Environment::capture(&args.dir));
     let failed = report.failed();
     results.ipc = Some(report);
     results.write_atomic(&output)?;

@@ -2,10 +2,10 @@
 //! and put in the requested page-cache state before a run.
 
 use crate::base::error::{Error, IoContext, Result};
+use crate::base::units::format_size;
 use crate::os;
 use crate::patterns::block::{self, PAGE};
 use crate::workload::plan::CacheState;
-use crate::base::units::format_size;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -25,7 +25,8 @@ impl DataFile {
     /// The file for (size, seed) in `dir`: reused if it is intact, created otherwise.
     /// Returns the file and whether it was created now.
     pub fn prepare(dir: &Path, size: u64, seed: u64) -> Result<(DataFile, bool)> {
-        crate::datafile::cleanup::create_dir_all(dir).context(|| format!("cannot create data directory {}", dir.display()))?;
+        crate::datafile::cleanup::create_dir_all(dir)
+            .context(|| format!("cannot create data directory {}", dir.display()))?;
         let data = DataFile { path: DataFile::default_path(dir, size, seed), size, seed };
         let existed = std::fs::symlink_metadata(&data.path).is_ok();
         if let Ok(meta) = std::fs::symlink_metadata(&data.path) {

@@ -92,4 +92,3 @@ fn first_is_ours(data: &DataFile, record_size: u64) -> bool {
     File::open(&data.path).and_then(|f| f.read_exact_at(&mut rec, 0)).is_ok()
         && updates_of(data.seed, 0, &rec, &mut scratch).is_ok()
 }
-

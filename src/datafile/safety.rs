@@ -13,8 +13,8 @@
 //! records the permission in `Plan::permit`; `prepare` applies them again when the file is
 //! opened, since the file may have changed in between.
 
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
+use crate::datafile::blocks::DataFile;
 use crate::patterns::block;
 use crate::workload::plan::Plan;
 use std::fs::File;
@@ -60,7 +60,8 @@ pub fn classify(path: &Path, size: u64, seed: u64) -> Target {
         return Target::Symlink;
     }
     if ft.is_block_device() || ft.is_char_device() {
-        let len = File::open(path).ok().and_then(|f| crate::os::fsinfo::file_len(&f).ok()).filter(|_| ft.is_block_device());
+        let len =
+            File::open(path).ok().and_then(|f| crate::os::fsinfo::file_len(&f).ok()).filter(|_| ft.is_block_device());
         return Target::Device { block: ft.is_block_device(), len };
     }
     if ft.is_dir() {

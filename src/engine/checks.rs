@@ -6,10 +6,10 @@ use crate::base::error::{Error, Result};
 use crate::datafile::blocks::DataFile;
 use crate::patterns::records::Tally;
 use crate::patterns::scan::{self, Counts};
-use crate::workload::plan::{Plan, Rw};
 use crate::result::Measured;
 use crate::result::patterns::PatternFigures;
 use crate::workload::pattern_keys::RecordsIo;
+use crate::workload::plan::{Plan, Rw};
 
 /// The data file a plan runs on, with what the pattern must check later.
 pub enum FileKind {
@@ -101,4 +101,3 @@ impl FileKind {
         }
     }
 }
-

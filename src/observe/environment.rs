@@ -82,8 +82,7 @@ impl Environment {
             io_uring: crate::os::io_uring::probe_uring(),
             cpu_governor: crate::os::procfs::cpu_governor(),
             cgroup_memory: crate::os::cgroup::cgroup_memory(),
-            memory_ceilings: with_ceilings
-                .then(|| crate::observe::ceilings::measure_memory(CEILING_BUFFER_BYTES, 3)),
+            memory_ceilings: with_ceilings.then(|| crate::observe::ceilings::measure_memory(CEILING_BUFFER_BYTES, 3)),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! know (EINVAL) comes back as `Error::Unsupported` naming the kernel version, so the run is
 //! skipped with the reason instead of measuring something the user did not ask for.
 
-use crate::base::error::{Error, Result};
 use super::procfs::kernel_release;
+use crate::base::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::os::fd::AsRawFd;

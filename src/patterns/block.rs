@@ -8,7 +8,6 @@
 
 use super::mix;
 
-
 /// Verification works on 512-byte sectors, the smallest unit any backend moves.
 pub const SECTOR: u64 = 512;
 pub const PAGE: u64 = 4096;
@@ -155,5 +154,4 @@ mod tests {
             assert_eq!(verify(3, off + 16384, &buf), Ok(()), "patched offset {off}");
         }
     }
-
 }

@@ -2,9 +2,9 @@
 //! cell from several results files) form one cell with a median and a spread; cells of the
 //! same workload form a group, which the ranking tables and plots compare.
 
-use crate::workload::plan::Plan;
-use crate::result::{RunResult, RunStatus};
 use crate::base::stats::{self, Hist};
+use crate::result::{RunResult, RunStatus};
+use crate::workload::plan::Plan;
 use serde_json::{Map, Value};
 
 /// Median and spread of one figure over a cell's runs.
@@ -386,7 +386,9 @@ pub fn short_key(key: &str) -> &str {
 /// A plan value as a user writes it: `4k`, `2s`, `fdatasync:64`, `zipf:1.2`.
 pub fn format_value(key: &str, v: &Value) -> String {
     match v {
-        Value::Number(n) if key.ends_with("_bytes") => n.as_u64().map(crate::base::units::format_size).unwrap_or_default(),
+        Value::Number(n) if key.ends_with("_bytes") => {
+            n.as_u64().map(crate::base::units::format_size).unwrap_or_default()
+        }
         Value::Number(n) if key.ends_with("_ns") => {
             n.as_u64().map(|ns| crate::base::units::format_ns(ns as f64)).unwrap_or_default()
         }

@@ -395,9 +395,9 @@ pub fn parse_fraction(flag: &str, text: &str) -> crate::base::error::Result<f64>
         Some(n) => (n.trim(), true),
         None => (t, false),
     };
-    let v: f64 = number
-        .parse()
-        .map_err(|_| crate::base::error::Error::invalid(flag, format!("'{text}' is not a percentage (examples: 5%, 10%)")))?;
+    let v: f64 = number.parse().map_err(|_| {
+        crate::base::error::Error::invalid(flag, format!("'{text}' is not a percentage (examples: 5%, 10%)"))
+    })?;
     // A bare number above 1 can only mean percent.
     let v = if pct || v > 1.0 { v / 100.0 } else { v };
     if !(0.0..1.0).contains(&v) || !v.is_finite() {

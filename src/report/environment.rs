@@ -1,8 +1,8 @@
 //! `iobench env` for people: the environment as aligned lines (`--json` prints the document).
 
 use crate::app::probe::DeviceCeilings;
-use crate::observe::environment::Environment;
 use crate::base::units::format_size;
+use crate::observe::environment::Environment;
 use std::fmt::Write;
 
 fn gb_s(bytes_per_s: f64) -> String {

@@ -3,9 +3,9 @@
 
 use super::document::{Report, environment_rows};
 use super::ranking::Table;
-use crate::result::ipc::IpcReport;
-use crate::result::RunStatus;
 use crate::base::units::format_ns;
+use crate::result::RunStatus;
+use crate::result::ipc::IpcReport;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px auto;max-width:1500px;padding:0 16px;color:#222}\
 h1{font-size:24px}h2{font-size:20px;margin-top:32px;border-bottom:1px solid #ccc}h3{font-size:16px}\

@@ -5,8 +5,8 @@
 
 use super::cells::cell_key;
 use crate::base::error::{Error, Result};
-use crate::result::{Measured, Results, RunResult, RunStatus, Series, SyncStats};
 use crate::base::stats::{self, Hist};
+use crate::result::{Measured, Results, RunResult, RunStatus, Series, SyncStats};
 
 /// Merges every document's runs, cell by cell, in first-seen order.
 pub fn merge(docs: &[Results]) -> Result<Results> {

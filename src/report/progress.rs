@@ -1,10 +1,10 @@
 //! Progress of a suite on stderr: a bar with the current cell and an ETA on a terminal, one
 //! plain line per finished cell otherwise (logs, CI, pipes).
 
-use crate::result::patterns::PatternFigures;
-use crate::workload::plan::Plan;
-use crate::result::{RunResult, RunStatus};
 use crate::app::session::Progress as Event;
+use crate::result::patterns::PatternFigures;
+use crate::result::{RunResult, RunStatus};
+use crate::workload::plan::Plan;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;

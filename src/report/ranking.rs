@@ -2,8 +2,8 @@
 //! Built once as rows of text; the terminal, Markdown and HTML exporters only lay them out.
 
 use super::cells::{Cell, Group, Metric};
-use crate::result::patterns::PatternFigures;
 use crate::base::units::format_ns;
+use crate::result::patterns::PatternFigures;
 
 /// A table: headers and rows of already formatted cells.
 pub struct Table {

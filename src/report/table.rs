@@ -1,8 +1,8 @@
 //! The terminal table: one row per run, grouped by workload.
 
+use crate::base::units::format_ns;
 use crate::result::patterns::PatternFigures;
 use crate::result::{RunResult, RunStatus};
-use crate::base::units::format_ns;
 
 /// Formats runs as aligned text: a header per workload, a row per backend.
 pub fn render(runs: &[RunResult]) -> String {

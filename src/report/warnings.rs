@@ -1,10 +1,10 @@
 //! Warnings above a report: each says what went wrong with the measurement and what to do.
 
 use super::cells::{Cell, Group};
-use crate::workload::plan::CacheState;
+use crate::base::units::{format_bytes, format_ns};
 use crate::result::Measured;
 use crate::result::RunStatus;
-use crate::base::units::{format_bytes, format_ns};
+use crate::workload::plan::CacheState;
 use std::fmt;
 
 /// Repeats spanning more than this share of their median make a ranking doubtful.

@@ -1,10 +1,10 @@
 //! The results document: what `--output` and `results.json` hold. Every number's unit is in
 //! its key. Bump `SCHEMA_VERSION` on any incompatible change; readers refuse newer versions.
 
-use crate::observe::environment::Environment;
 use crate::base::error::{Error, Result};
-use crate::workload::plan::Plan;
 use crate::base::stats::{IntervalPoint, LatencySummary};
+use crate::observe::environment::Environment;
+use crate::workload::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -146,6 +146,33 @@ pub struct ThreadFigures {
 pub struct Series {
     pub interval_ns: u64,
     pub points: Vec<IntervalPoint>,
+}
+
+impl RunResult {
+    /// A run that completed, with its figures.
+    pub fn ok(plan: &Plan, notes: Vec<String>, measured: Measured) -> RunResult {
+        RunResult::of(plan, notes, RunStatus::Ok, None, Some(measured))
+    }
+
+    /// A run the backend cannot do here (kernel feature missing, refused): `reason` says why.
+    pub fn skipped(plan: &Plan, notes: Vec<String>, reason: String) -> RunResult {
+        RunResult::of(plan, notes, RunStatus::Skipped, Some(reason), None)
+    }
+
+    /// A run that started and failed: `reason` says why.
+    pub fn failed(plan: &Plan, notes: Vec<String>, reason: String) -> RunResult {
+        RunResult::of(plan, notes, RunStatus::Failed, Some(reason), None)
+    }
+
+    fn of(
+        plan: &Plan,
+        notes: Vec<String>,
+        status: RunStatus,
+        reason: Option<String>,
+        measured: Option<Measured>,
+    ) -> RunResult {
+        RunResult { workload: plan.clone(), backend: plan.backend.to_string(), status, reason, notes, measured }
+    }
 }
 
 impl Measured {

@@ -97,4 +97,3 @@ impl FromStr for BackendKind {
         })
     }
 }
-

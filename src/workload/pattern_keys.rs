@@ -176,4 +176,3 @@ impl RecordOptions {
         unit.max(align)
     }
 }
-

@@ -1,10 +1,10 @@
 //! Raw workloads become validated plans here; every check and its message lives in this file.
 //! Backends and the run loop only ever see a `Plan`.
 
-use crate::workload::backends::BackendKind;
 use crate::base::error::{Error, Result};
 use crate::base::units::{parse_duration, parse_size};
 use crate::patterns::block::SECTOR;
+use crate::workload::backends::BackendKind;
 use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

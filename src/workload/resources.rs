@@ -5,10 +5,10 @@
 //! Part of `plan`: `Plan::from_raw` calls `ResourceLimits::from_raw`. The first two make the run go to a
 //! child process (see `isolate`); the window is read by the mmap backend.
 
-use crate::workload::backends::BackendKind;
 use crate::base::error::{Error, Result};
-use crate::workload::plan::PlanContext;
 use crate::base::units::{format_size, parse_size};
+use crate::workload::backends::BackendKind;
+use crate::workload::plan::PlanContext;
 use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 use toml::Value;

@@ -6,12 +6,12 @@
 //! invocation runs several backends: then the setting is left off for that backend and a note
 //! says so, so one command line can compare backends that understand different settings.
 
-use crate::workload::backends::BackendKind;
 use crate::base::error::{Error, Result};
-use crate::workload::plan::{PlanContext, Rw};
 use crate::base::units::parse_duration;
 use crate::os::advice::{Advice, FadviseHint};
 use crate::os::knobs::ThpMode;
+use crate::workload::backends::BackendKind;
+use crate::workload::plan::{PlanContext, Rw};
 use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

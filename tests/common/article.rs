@@ -2,8 +2,8 @@
 //! a few figures, with no I/O.
 #![allow(dead_code)]
 
+use iobench::result::{Measured, Results, RunResult};
 use iobench::workload::plan::{Plan, PlanContext};
-use iobench::result::{Measured, Results, RunResult, RunStatus};
 use iobench::workload::raw::RawWorkload;
 use serde_json::json;
 
@@ -49,28 +49,12 @@ pub fn measured() -> Measured {
 pub fn ok(name: &str, backend: &str, keys: &str, set: impl FnOnce(&mut Measured)) -> RunResult {
     let mut m = measured();
     set(&mut m);
-    let workload = plan(name, backend, keys);
-    RunResult {
-        backend: workload.backend.to_string(),
-        workload,
-        status: RunStatus::Ok,
-        reason: None,
-        notes: vec![],
-        measured: Some(m),
-    }
+    RunResult::ok(&plan(name, backend, keys), vec![], m)
 }
 
 /// A failed run of `name` on `backend` with `reason`.
 pub fn failed(name: &str, backend: &str, keys: &str, reason: &str) -> RunResult {
-    let workload = plan(name, backend, keys);
-    RunResult {
-        backend: workload.backend.to_string(),
-        workload,
-        status: RunStatus::Failed,
-        reason: Some(reason.into()),
-        notes: vec![],
-        measured: None,
-    }
+    RunResult::failed(&plan(name, backend, keys), vec![], reason.into())
 }
 
 /// CPU time such that the run costs `ns` per KiB moved.

@@ -30,7 +30,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-
 /// What `iobench ipc` runs.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -48,7 +47,6 @@ pub struct Options {
     /// Tests: the child exits abruptly after this many round trips.
     pub die_after: Option<u64>,
 }
-
 
 /// A child process, killed and reaped if still running when dropped.
 struct ChildGuard(Child);
@@ -153,12 +151,7 @@ fn run_mode(opts: &Options, mode: Mode, file: &Path, shared: &Shared) -> ModeRes
     let outcome = exchange(opts, mode, file, shared, &mut record);
     let (status, reason, trips, child_trips) = match outcome {
         Ok((n, c)) if c == Some(n) => (RunStatus::Ok, None, n, c),
-        Ok((n, c)) => (
-            RunStatus::Failed,
-            Some(format!("the parent counted {n} round trips, the child {c:?}")),
-            n,
-            c,
-        ),
+        Ok((n, c)) => (RunStatus::Failed, Some(format!("the parent counted {n} round trips, the child {c:?}")), n, c),
         Err(e) => (RunStatus::Failed, Some(e.to_string()), hist.len(), None),
     };
     ModeResult {

@@ -7,8 +7,8 @@ pub mod tuning;
 pub mod window;
 
 use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind, Probes, Setup};
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
+use crate::datafile::blocks::DataFile;
 use crate::os::sigbus;
 use crate::workload::plan::{Durability, Plan};
 use memmap2::{MmapOptions, MmapRaw};

@@ -4,9 +4,9 @@
 //! outcome and duration goes into the result's evidence.
 
 use crate::base::error::Result;
+use crate::base::units::{format_ns, format_size};
 use crate::os::advice;
 use crate::workload::tuning::{MapKind, Populate, Tuning};
-use crate::base::units::{format_ns, format_size};
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::time::Instant;

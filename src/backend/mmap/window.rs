@@ -12,8 +12,8 @@
 //! window are made durable with `fdatasync` at the next sync point (and `fsync` at the end).
 
 use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind, Probes, Setup};
-use crate::datafile::blocks::DataFile;
 use crate::base::error::{Error, IoContext, Result};
+use crate::datafile::blocks::DataFile;
 use crate::os::sigbus;
 use crate::workload::plan::{Durability, Plan};
 use crate::workload::tuning::Tuning;

@@ -3,9 +3,9 @@
 
 use super::{FONT, Plot, WIDTH, cell_colors, color_of, keyed_linear, log_range, svg, tick, with_legend};
 use crate::base::error::Result;
+use crate::base::stats::Hist;
 use crate::report::cells::{Cell, Group};
 use crate::report::plots::HouseStyle;
-use crate::base::stats::Hist;
 use plotters::prelude::*;
 
 /// x positions of the labelled percentiles: −log10(1 − q).
