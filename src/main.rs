@@ -92,7 +92,14 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         keep_files: args.keep_files,
     };
     // Results carry the memory ceilings warm runs are bounded by (about 0.5 s, once).
-    let session = Session { suite, overrides, output: Some(output.clone()), safety, measure_ceilings: true };
+    let session = Session {
+        suite,
+        overrides,
+        output: Some(output.clone()),
+        safety,
+        measure_ceilings: true,
+        ..Default::default()
+    };
     let plans = session.plans()?;
     let mut progress = iobench::report::progress::Reporter::new(plans.iter().map(|(p, _)| p));
     let results = session.run_with(|event| progress.event(event));

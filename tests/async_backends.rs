@@ -39,7 +39,7 @@ fn raw(dir: &TempDir, backend: &str, rw: &str, depth: u32) -> RawWorkload {
         runtime: Some(cli_value("5s")),
         iodepth: Some(depth as i64),
         dir: Some(dir.str().into()),
-        verify: Some(true),
+        verify: Some(true.into()),
         ..Default::default()
     }
 }
@@ -160,7 +160,7 @@ fn reads_complete_into_their_own_buffers(backend_name: &str, must_reorder: bool)
     for i in (0..data.size / (64 << 10)).step_by(2) {
         file.read_exact_at(&mut chunk, i * (64 << 10)).unwrap();
     }
-    let mut backends = backend::open(&p, &data).unwrap();
+    let mut backends = backend::open(&p, &data, &backend::BuiltIn).unwrap();
     let b = backends[0].as_mut();
     let mut pool = BufferPool::new(depth as usize, 4096, 4096).unwrap();
     b.register(&mut pool).unwrap();
@@ -287,7 +287,7 @@ fn queue_keys_are_validated_with_their_names() {
     r.fixedbufs = Some(toml::Value::Boolean(true));
     let (p, notes) = Plan::from_raw(&r, PlanContext::default()).unwrap();
     assert!(p.uring.is_none());
-    assert_eq!(notes, ["fixedbufs (io_uring options) not used by tokio"]);
+    assert_eq!(notes, ["fixedbufs applies only to uring and uring-direct: not used by tokio"]);
 }
 
 const PERM_REASON: &str = "io_uring_setup was refused with EPERM although kernel.io_uring_disabled allows it, so a \

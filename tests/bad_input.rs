@@ -308,7 +308,7 @@ fn bad_results_files_are_named_with_exit_code_2() {
         (
             "newer.json",
             newer.to_string(),
-            "has schema_version 99, newer than this iobench understands (1); upgrade iobench",
+            "has schema_version 99, newer than this iobench understands (2); upgrade iobench",
         ),
         ("bad-shape.json", "{\"schema_version\": 1, \"runs\": 5}".into(), "is not a valid iobench results file: "),
     ];

@@ -20,7 +20,7 @@ fn plan(dir: &TempDir, backend: &str, rw: &str, extra: impl FnOnce(&mut RawWorkl
         io_size: Some(cli_value("4m")),
         runtime: Some(cli_value("5s")),
         dir: Some(dir.str().into()),
-        verify: Some(true),
+        verify: Some(true.into()),
         ..Default::default()
     };
     extra(&mut raw);

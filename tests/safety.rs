@@ -351,7 +351,7 @@ fn backends_open_the_data_file_without_following_a_link_for_writes() {
             ..Default::default()
         };
         let plan = Plan::from_raw(&raw, PlanContext::default()).unwrap().0;
-        match iobench::backend::open(&plan, &data) {
+        match iobench::backend::open(&plan, &data, &iobench::backend::BuiltIn) {
             Ok(_) => panic!("{backend} opened a symbolic link for writing"),
             Err(e) => {
                 let e = e.to_string();

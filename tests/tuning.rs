@@ -134,7 +134,7 @@ fn prefault_leaves_no_major_faults_in_the_measured_interval() {
     // A private mapping reads the same bytes.
     let p = plan(&dir, "mmap", "randread", |r| {
         r.map = Some("private".into());
-        r.verify = Some(true);
+        r.verify = Some(true.into());
     });
     let m = run_ok(&p);
     assert_eq!(m.verified_blocks, m.ops);
@@ -146,7 +146,7 @@ fn collapse_runs_or_is_skipped_with_the_kernel_named() {
     let _s = serial();
     let dir = TempDir::new("tuning-collapse");
     let p = plan(&dir, "mmap", "read", |r| {
-        r.collapse = Some(true);
+        r.collapse = Some(true.into());
         r.cache = Some("warm".into());
     });
     let r = engine::execute(&p, vec![]).unwrap();

@@ -12,6 +12,7 @@
 //! `backend_setup.isolation`. A child the OOM killer killed, or one that died otherwise, comes
 //! back as a failed result saying so.
 
+use crate::backend::BackendFactory;
 use crate::base::error::{Error, IoContext, Result};
 use crate::base::units::format_size;
 use crate::engine;
@@ -42,9 +43,14 @@ struct Job {
 }
 
 /// Runs `plan`: in a child process if its limits need one, else right here.
-pub fn execute(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
+pub fn execute(
+    plan: &Plan,
+    notes: Vec<String>,
+    series_interval: Duration,
+    factory: &dyn BackendFactory,
+) -> Result<RunResult> {
     if !plan.limits.needs_child() {
-        return engine::execute_with(plan, notes, series_interval);
+        return engine::run_on(plan, notes, series_interval, factory);
     }
     run_in_child(plan, notes, series_interval)
 }

@@ -1,10 +1,12 @@
 //! One invocation of `iobench run`: validate every workload first, then run them one after
 //! another, writing the results file after each run so a crash loses at most the run in progress.
 
+use crate::backend::{BackendFactory, BuiltIn};
 use crate::base::error::{Error, Result};
 use crate::engine;
 use crate::observe::environment::Environment;
 use crate::result::{Results, RunResult};
+use crate::workload::backends::{BackendKind, OutsideBackend};
 use crate::workload::plan::{Plan, PlanContext};
 use crate::workload::raw::Suite;
 use std::path::PathBuf;
@@ -22,21 +24,63 @@ pub struct Session {
     /// Whether the results' environment carries the memory ceilings (about 0.15 s, once):
     /// `iobench run` wants them beside warm-cache runs; library users and tests may skip them.
     pub measure_ceilings: bool,
+    /// Backends from outside iobench that workloads may name, with their factories.
+    pub outside: Vec<(BackendKind, Box<dyn BackendFactory + Send>)>,
 }
 
 impl Session {
+    /// Lets workloads name the backend `spec` declares (`backend = "NAME"`), opened by `factory`:
+    /// it runs through the same loop, checks, evidence and results as iobench's own.
+    pub fn with_backend(
+        mut self,
+        spec: &'static OutsideBackend,
+        factory: impl BackendFactory + Send + 'static,
+    ) -> Self {
+        self.outside.push((BackendKind::Outside(spec), Box::new(factory)));
+        self
+    }
+
+    /// The backend a workload names: one of iobench's, or one added with `with_backend`.
+    fn backend_named(&self, name: &str) -> Result<BackendKind> {
+        if let Some((kind, _)) = self.outside.iter().find(|(k, _)| k.name() == name) {
+            return Ok(*kind);
+        }
+        name.parse::<BackendKind>().map_err(|e| match e {
+            Error::Invalid { key, message } if !self.outside.is_empty() => {
+                let outside: Vec<&str> = self.outside.iter().map(|(k, _)| k.name()).collect();
+                Error::Invalid { key, message: format!("{message}, or from outside iobench {}", outside.join(", ")) }
+            }
+            e => e,
+        })
+    }
+
+    /// The factory that opens `kind`'s backends.
+    fn factory_of(&self, kind: BackendKind) -> &dyn BackendFactory {
+        match self.outside.iter().find(|(k, _)| *k == kind) {
+            Some((_, factory)) => factory.as_ref(),
+            None => &BuiltIn,
+        }
+    }
+
     /// Expands and validates every workload, in run order, before anything runs.
     pub fn plans(&self) -> Result<Vec<(Plan, Vec<String>)>> {
+        for (kind, _) in &self.outside {
+            if BackendKind::ALL.iter().any(|b| b.name() == kind.name()) {
+                let message = format!("{kind} is the name of one of iobench's own backends; name yours otherwise");
+                return Err(Error::invalid("backend", message));
+            }
+        }
         let raws = self.suite.expand(&self.overrides)?;
         let kinds: Vec<_> = raws
             .iter()
-            .map(|r| r.backend.as_deref().unwrap_or("buffered").parse::<crate::workload::backends::BackendKind>())
+            .map(|r| self.backend_named(r.backend.as_deref().unwrap_or("buffered")))
             .collect::<Result<_>>()?;
         let ctx = PlanContext {
             mixed_backends: kinds.iter().any(|k| k.is_queue()) && kinds.iter().any(|k| !k.is_queue()),
             several_backends: kinds.iter().any(|k| *k != kinds[0]),
         };
-        let mut plans = raws.iter().map(|r| Plan::from_raw(r, ctx)).collect::<Result<Vec<_>>>()?;
+        let mut plans =
+            raws.iter().zip(&kinds).map(|(r, k)| Plan::for_backend(r, ctx, *k)).collect::<Result<Vec<_>>>()?;
         for (plan, _) in &mut plans {
             crate::datafile::safety::admit(plan, &self.safety)?;
         }
@@ -75,7 +119,8 @@ impl Session {
             }
             progress(Progress::Start { index, total, plan: &plan });
             // In a child process when the plan sets memory_limit or address_space_limit.
-            let outcome = crate::app::isolate::execute(&plan, notes.clone(), series_interval(&plan));
+            let factory = self.factory_of(plan.backend);
+            let outcome = crate::app::isolate::execute(&plan, notes.clone(), series_interval(&plan), factory);
             if crate::base::stop::requested() {
                 break;
             }

@@ -52,6 +52,7 @@ pub fn session(opts: &Options) -> Result<Session> {
         safety: crate::datafile::safety::Policy { keep_files: opts.keep_files, ..Default::default() },
         // The copies row counts copies against one core's memcpy and read bandwidth.
         measure_ceilings: true,
+        ..Default::default()
     })
 }
 

@@ -5,6 +5,7 @@ pub mod buffered;
 pub mod buffers;
 mod mmap;
 mod null;
+pub mod open;
 pub mod probes;
 mod queue;
 mod rmw;
@@ -14,11 +15,10 @@ pub mod uring;
 
 use crate::backend::buffers::BufferPool;
 use crate::base::error::{Error, Result};
-use crate::datafile::blocks::DataFile;
 pub use crate::workload::backends::BackendKind;
-use crate::workload::plan::Plan;
 
 pub use buffered::PreadBackend;
+pub use open::{BackendFactory, BuiltIn, open, required_alignment};
 pub use probes::{MappedRegion, Probes, SubmitTimes};
 pub use queue::SlotBuf;
 
@@ -114,76 +114,6 @@ pub struct Setup {
     pub in_force: serde_json::Map<String, serde_json::Value>,
     /// What setup did and how it went, kept with the evidence.
     pub notes: Vec<String>,
-}
-
-/// Alignment the loop must give buffers, offsets and lengths for this plan's backend.
-pub fn required_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
-    if !plan.backend.is_direct() {
-        Ok(1)
-    } else if plan.rw.is_records() {
-        // Record updates move aligned windows around the record, whatever its size.
-        Ok(rmw::direct_alignment(data))
-    } else {
-        buffered::direct_alignment(plan, data)
-    }
-}
-
-/// Opens one backend instance per worker thread on `data`.
-pub fn open(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
-    // The article's patterns: scans have their own readers except on mmap, buffered and direct
-    // (see `scan`); record updates on descriptor backends are read-modify-writes (see `rmw`).
-    if plan.rw == crate::workload::plan::Rw::Scan {
-        return scan::open(plan, data, open_plain);
-    }
-    if plan.rw.is_records() {
-        return rmw::open(plan, data, open_plain);
-    }
-    open_plain(plan, data)
-}
-
-/// How `open` opens the block backends; `scan` and `rmw` build on it.
-type OpenPlain = fn(&Plan, &DataFile) -> Result<Vec<Box<dyn Backend>>>;
-
-fn open_plain(plan: &Plan, data: &DataFile) -> Result<Vec<Box<dyn Backend>>> {
-    let threads = plan.threads as usize;
-    let mut out: Vec<Box<dyn Backend>> = Vec::with_capacity(threads);
-    match plan.backend {
-        BackendKind::Buffered | BackendKind::Direct => {
-            for _ in 0..threads {
-                out.push(Box::new(PreadBackend::open(plan, data)?));
-            }
-        }
-        BackendKind::Mmap if plan.limits.window_bytes.is_some() => {
-            let window = plan.limits.window_bytes.unwrap_or(plan.size_bytes);
-            for _ in 0..threads {
-                out.push(Box::new(mmap::window::WindowedMmap::open(plan, data, window)?));
-            }
-        }
-        BackendKind::Mmap => {
-            let shared = mmap::SharedMap::open(plan, data)?;
-            for _ in 0..threads {
-                out.push(Box::new(shared.instance()));
-            }
-        }
-        BackendKind::Uring | BackendKind::UringDirect => {
-            for _ in 0..threads {
-                out.push(Box::new(uring::UringBackend::open(plan, data)?));
-            }
-        }
-        BackendKind::Tokio | BackendKind::TokioPread => {
-            let rt = self::tokio::runtime()?;
-            for _ in 0..threads {
-                out.push(Box::new(self::tokio::TokioBackend::open(plan, data, rt.clone())?));
-            }
-        }
-        BackendKind::Null => {
-            for _ in 0..threads {
-                out.push(Box::new(null::NullBackend::default()));
-            }
-        }
-        BackendKind::Lines => return Err(scan::lines_elsewhere()),
-    }
-    Ok(out)
 }
 
 /// The error of a backend handed an operation kind that reaches it only through an adapter.

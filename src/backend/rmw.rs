@@ -14,7 +14,7 @@
 //! bytes), as they would in any program: an update whose window overlaps one in flight waits
 //! until that one completes, and its latency includes the wait.
 
-use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, Probes, Setup, SlotBuf};
+use super::{Backend, BackendFactory, BackendKind, Completion, Op, OpKind, Probes, Setup, SlotBuf};
 use crate::backend::buffers::BufferPool;
 use crate::base::error::{Error, Result};
 use crate::datafile::blocks::DataFile;
@@ -22,9 +22,10 @@ use crate::workload::plan::Plan;
 use std::collections::VecDeque;
 
 /// Opens `plan`'s backends for record updates: mmap as it is, the others wrapped in `Rmw`.
-pub fn open(plan: &Plan, data: &DataFile, plain: OpenPlain) -> Result<Vec<Box<dyn Backend>>> {
+pub fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -> Result<Vec<Box<dyn Backend>>> {
     match plan.backend {
-        BackendKind::Mmap => plain(plan, data),
+        // A mapping updates in place (the backend handles `OpKind::Update` itself).
+        b if b.capabilities().maps_file => factory.open(plan, data),
         BackendKind::Null | BackendKind::Lines => Err(Error::Unsupported {
             backend: plan.backend.to_string(),
             reason: format!("{} does not update records; use mmap, buffered, direct, uring or tokio", plan.backend),
@@ -34,7 +35,7 @@ pub fn open(plan: &Plan, data: &DataFile, plain: OpenPlain) -> Result<Vec<Box<dy
             let unit = opts.io_unit(super::required_alignment(plan, data)?);
             let record = opts.record_size_bytes;
             let wrap = |inner| Box::new(Rmw::new(inner, unit, record)) as Box<dyn Backend>;
-            Ok(plain(plan, data)?.into_iter().map(wrap).collect())
+            Ok(factory.open(plan, data)?.into_iter().map(wrap).collect())
         }
     }
 }

@@ -14,7 +14,7 @@
 //! Each stores its counts in the loop's slot buffer and reports the bytes it scanned; the loop
 //! checks both.
 
-use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain, Setup};
+use super::{Backend, BackendFactory, BackendKind, Completion, Op, OpKind, Setup};
 use crate::backend::buffers::BufferPool;
 use crate::base::error::{Error, IoContext, Result};
 use crate::datafile::blocks::DataFile;
@@ -37,11 +37,11 @@ pub fn lines_elsewhere() -> Error {
 }
 
 /// Opens one scanner per worker thread.
-pub fn open(plan: &Plan, data: &DataFile, plain: OpenPlain) -> Result<Vec<Box<dyn Backend>>> {
+pub fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -> Result<Vec<Box<dyn Backend>>> {
     let mut out: Vec<Box<dyn Backend>> = Vec::new();
     for _ in 0..plan.threads {
         out.push(match plan.backend {
-            BackendKind::Mmap | BackendKind::Buffered | BackendKind::Direct => return plain(plan, data),
+            BackendKind::Mmap | BackendKind::Buffered | BackendKind::Direct => return factory.open(plan, data),
             BackendKind::Uring | BackendKind::UringDirect => Box::new(UringScan::open(plan, data)?),
             BackendKind::Lines => Box::new(LineScan { path: data.path.clone(), tokio: None, pending: None }),
             BackendKind::Tokio => {

@@ -11,6 +11,7 @@ pub mod worker;
 
 pub use prepared::Prepared;
 
+use crate::backend::{BackendFactory, BuiltIn};
 use crate::base::error::{Error, Result};
 use crate::result::{Measured, RunResult};
 use crate::workload::plan::Plan;
@@ -39,23 +40,36 @@ impl StopAt {
     }
 }
 
-/// Prepares the file, runs `plan` on its backend, and returns the result. A backend that
-/// cannot run here comes back as a skipped result, not an error.
+/// Prepares the file, runs `plan` on its (built-in) backend, and returns the result. A backend
+/// that cannot run here comes back as a skipped result, not an error.
 pub fn execute(plan: &Plan, notes: Vec<String>) -> Result<RunResult> {
-    execute_with(plan, notes, DEFAULT_SERIES_INTERVAL)
+    run_on(plan, notes, DEFAULT_SERIES_INTERVAL, &BuiltIn)
 }
 
 /// `execute` with the caller's time-series interval (a `series_interval` key overrides it).
 pub fn execute_with(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
-    match measure(plan, series_interval) {
+    run_on(plan, notes, series_interval, &BuiltIn)
+}
+
+/// The one way a plan runs, on the backends `factory` opens: its data file prepared and put in
+/// its cache state, the same loop (offsets, timing, queue depth, verification, consume,
+/// histograms), evidence around the measured interval, and a result the reports read like any
+/// other. How a backend from outside iobench runs (see `backend::BackendFactory`).
+pub fn run_on(
+    plan: &Plan,
+    notes: Vec<String>,
+    series_interval: Duration,
+    factory: &dyn BackendFactory,
+) -> Result<RunResult> {
+    match measure(plan, series_interval, factory) {
         Ok(measured) => Ok(RunResult::ok(plan, notes, measured)),
         Err(Error::Unsupported { reason, .. }) => Ok(RunResult::skipped(plan, notes, reason)),
         Err(e) => Err(e),
     }
 }
 
-fn measure(plan: &Plan, series_interval: Duration) -> Result<Measured> {
-    let mut prepared = Prepared::new(plan)?;
+fn measure(plan: &Plan, series_interval: Duration, factory: &dyn BackendFactory) -> Result<Measured> {
+    let mut prepared = Prepared::with_factory(plan, factory)?;
     // A series_interval key in the workload overrides the caller's default.
     prepared.series_interval = plan.series_interval_ns.map(Duration::from_nanos).unwrap_or(series_interval);
     prepared.run(StopAt::from_plan(plan))

@@ -235,7 +235,7 @@ mod tests {
         assert!(plan("randread", None).randommap);
         assert!(!plan("randread", Some("zipf:1.2")).randommap);
         assert!(!plan("read", None).randommap);
-        let raw = RawWorkload { rw: Some("randread".into()), norandommap: Some(true), ..Default::default() };
+        let raw = RawWorkload { rw: Some("randread".into()), norandommap: Some(true.into()), ..Default::default() };
         assert!(!Plan::from_raw(&raw, PlanContext::default()).unwrap().0.randommap);
     }
 

@@ -53,12 +53,18 @@ pub struct Prepared<'p> {
 }
 
 impl<'p> Prepared<'p> {
+    /// `plan` made ready on iobench's own backends.
     pub fn new(plan: &'p Plan) -> Result<Prepared<'p>> {
+        Prepared::with_factory(plan, &backend::BuiltIn)
+    }
+
+    /// `plan` made ready on the backends `factory` opens (one per worker thread).
+    pub fn with_factory(plan: &'p Plan, factory: &dyn backend::BackendFactory) -> Result<Prepared<'p>> {
         let (data, file_kind) = checks::prepare(plan)?;
         let system = SystemGuard::apply(&plan.tuning, &data.path)?;
         let align = backend::required_alignment(plan, &data)?;
         let resident = data.set_cache_state(plan.cache)?;
-        let mut backends = backend::open(plan, &data)?;
+        let mut backends = backend::open(plan, &data, factory)?;
         let kind = plan.tuning.buffers;
         let buffer_len = crate::workload::pattern_keys::buffer_len(plan, align);
         let mut pools = (0..plan.threads)
@@ -113,7 +119,7 @@ impl<'p> Prepared<'p> {
             major_faults: || Usage::thread().major_faults,
         };
         let (data, collect_evidence) = (&self.data, self.collect_evidence);
-        let iowq = matches!(plan.backend, backend::BackendKind::Uring | backend::BackendKind::UringDirect);
+        let iowq = plan.backend.capabilities().io_uring;
         let timer = || {
             let early = (collect_evidence && plan.ramp_ns == 0).then(|| Evidence::start(data, iowq));
             if timer_waits {

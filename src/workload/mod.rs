@@ -3,6 +3,7 @@
 //! raw workload into a `Plan` (with its tuning, resource limits, record and scan keys) for a
 //! backend kind whose capabilities are known here, before anything is opened.
 
+pub mod applies;
 pub mod backends;
 pub mod diagnostics;
 pub mod pattern_keys;
@@ -11,3 +12,5 @@ pub mod raw;
 pub mod resources;
 pub mod shipped;
 pub mod tuning;
+pub mod validate;
+pub mod values;

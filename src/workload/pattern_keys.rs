@@ -14,12 +14,15 @@
 //!   throughput is the scan rate. The scan's read-ahead depth (uring) is `ScanOptions`'s, and the
 //!   loop runs one scan at a time per worker.
 
+use super::applies::Applies;
+use super::values::SizeKey;
 use crate::base::error::{Error, Result};
 use crate::patterns::{records, scan};
-use crate::workload::plan::{CacheState, Plan, PlanContext, Rw};
+use crate::workload::plan::{CacheState, Plan, Rw, rw_name};
 use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
-use toml::Value;
+
+const RECORD_SIZE: SizeKey = SizeKey { key: "record_size", examples: "32, 128, 4k" };
 
 /// How a descriptor backend reads and writes back the record it updates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,15 +52,10 @@ pub struct ScanOptions {
 
 /// Validates the record and scan keys and adapts the generic plan to the pattern. Called at the
 /// end of `Plan::from_raw`, after the generic checks.
-pub fn finish(plan: &mut Plan, raw: &RawWorkload, _ctx: PlanContext, notes: &mut Vec<String>) -> Result<()> {
+pub fn finish(plan: &mut Plan, raw: &RawWorkload, app: &mut Applies<'_>) -> Result<()> {
     if !plan.rw.is_records() {
-        let given: Vec<&str> = [("record_size", raw.record_size.is_some()), ("records_io", raw.records_io.is_some())]
-            .into_iter()
-            .filter_map(|(k, g)| g.then_some(k))
-            .collect();
-        if !given.is_empty() {
-            notes.push(format!("{} applies only to rw = records or seqrecords: not used", given.join(", ")));
-        }
+        let given = [("record_size", raw.record_size.is_some()), ("records_io", raw.records_io.is_some())];
+        app.options(&given, "rw = records or seqrecords", &format!("rw = {}", rw_name(plan.rw)));
     }
     if plan.rw.is_blocks() {
         return Ok(());
@@ -68,22 +66,17 @@ pub fn finish(plan: &mut Plan, raw: &RawWorkload, _ctx: PlanContext, notes: &mut
             "records and scan use a file iobench generates in --dir; leave filename out",
         ));
     }
-    if plan.rw == Rw::Scan { finish_scan(plan, raw, notes) } else { finish_records(plan, raw, notes) }
+    if plan.rw == Rw::Scan { finish_scan(plan, raw, app) } else { finish_records(plan, raw, app) }
 }
 
-fn finish_records(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> Result<()> {
+fn finish_records(plan: &mut Plan, raw: &RawWorkload, app: &mut Applies<'_>) -> Result<()> {
     if raw.bs.is_some() {
         return Err(Error::invalid(
             "bs",
             "records are read and written whole: set their size with record_size (default 32), not bs",
         ));
     }
-    let rs = match &raw.record_size {
-        None => records::DEFAULT_RECORD_SIZE,
-        Some(Value::Integer(n)) if *n > 0 => *n as u64,
-        Some(Value::String(s)) => crate::base::units::parse_size(s).map_err(|m| Error::invalid("record_size", m))?,
-        Some(v) => return Err(Error::invalid("record_size", format!("{v} is not a size (examples: 32, 128, 4k)"))),
-    };
+    let rs = RECORD_SIZE.read_positive(raw.record_size.as_ref())?.unwrap_or(records::DEFAULT_RECORD_SIZE);
     if !rs.is_multiple_of(8) || !(records::MIN_RECORD_SIZE..=records::MAX_RECORD_SIZE).contains(&rs) {
         return Err(Error::invalid(
             "record_size",
@@ -107,9 +100,9 @@ fn finish_records(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -
             return Err(Error::invalid("records_io", format!("unknown value '{other}' (expected record or page)")));
         }
     };
-    if raw.records_io.is_some() && plan.backend == crate::workload::backends::BackendKind::Mmap {
-        notes.push("mmap updates each record in place: records_io does not apply".into());
-    }
+    let in_place = raw.records_io.is_some() && plan.backend.capabilities().maps_file;
+    let here = format!("{} (it updates each record in place)", plan.backend);
+    app.options(&[("records_io", in_place)], "backends that read and write records back", &here);
     if let Some(n) = plan.io_size_bytes
         && n < rs
     {
@@ -120,8 +113,7 @@ fn finish_records(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -
     Ok(())
 }
 
-fn finish_scan(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> Result<()> {
-    use crate::workload::backends::BackendKind as B;
+fn finish_scan(plan: &mut Plan, raw: &RawWorkload, app: &mut Applies<'_>) -> Result<()> {
     if plan.size_bytes < scan::MIN_SIZE {
         return Err(Error::invalid("size", "a scanned log is at least 64k; use e.g. 256m"));
     }
@@ -137,17 +129,18 @@ fn finish_scan(plan: &mut Plan, raw: &RawWorkload, notes: &mut Vec<String>) -> R
         }
         None if plan.cache == CacheState::Cold => {
             plan.io_size_bytes = Some(plan.size_bytes);
-            notes.push("cache = cold: one scan per run (the scan itself leaves the file cached)".into());
+            app.notes.push("cache = cold: one scan per run (the scan itself leaves the file cached)".into());
         }
         _ => {}
     }
-    let uring = matches!(plan.backend, B::Uring | B::UringDirect);
+    let uring = plan.backend.capabilities().io_uring && !plan.backend.is_outside();
     let readahead = uring.then_some(plan.iodepth);
-    if plan.iodepth > 1 && !uring {
-        notes.push(format!("iodepth is the uring scan's read-ahead: it does not apply to {}", plan.backend));
-    }
-    if plan.uring.is_some_and(|u| u.fixedbufs || u.registerfiles || u.sqthread_poll) {
-        notes.push("the scan's io_uring ring uses no fixedbufs, registerfiles or sqthread_poll".into());
+    let backend = plan.backend.to_string();
+    app.options(&[("iodepth", plan.iodepth > 1 && !uring)], "the uring scan's read-ahead", &backend);
+    if let Some(u) = plan.uring {
+        let given =
+            [("fixedbufs", u.fixedbufs), ("registerfiles", u.registerfiles), ("sqthread_poll", u.sqthread_poll)];
+        app.options(&given, "block patterns", "the scan's io_uring ring");
     }
     // One scan at a time per worker; the read-ahead lives inside the uring scan.
     plan.iodepth = 1;

@@ -30,11 +30,11 @@ pub struct RawWorkload {
     pub cache: Option<String>,
     pub dir: Option<String>,
     pub filename: Option<String>,
-    pub verify: Option<bool>,
+    pub verify: Option<Value>,
     /// What the loop does with the bytes a read delivered: sum, touch, none, copy (see `plan::Consume`).
     pub consume: Option<String>,
     /// fio's `norandommap`: random offsets drawn with replacement instead of each block once per pass.
-    pub norandommap: Option<bool>,
+    pub norandommap: Option<Value>,
     /// Queue backends: operations handed to the kernel per submission (0: all queued).
     pub iodepth_batch_submit: Option<i64>,
     /// Queue backends: completions to wait for before refilling the queue.
@@ -50,13 +50,13 @@ pub struct RawWorkload {
     // I/O buffer backing, system THP mode, readahead, dropping caches; time-series interval.
     pub advice: Option<String>,
     pub populate: Option<String>,
-    pub collapse: Option<bool>,
+    pub collapse: Option<Value>,
     pub map: Option<String>,
     pub fadvise: Option<String>,
     pub buffers: Option<String>,
     pub thp_system: Option<String>,
     pub read_ahead_kb: Option<i64>,
-    pub drop_caches: Option<bool>,
+    pub drop_caches: Option<Value>,
     pub series_interval: Option<Value>,
     // Resource limits (validated in limits.rs): memory cgroup, RLIMIT_AS, mmap window.
     pub memory_limit: Option<Value>,

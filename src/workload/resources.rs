@@ -2,16 +2,15 @@
 //! `address_space_limit` (`RLIMIT_AS`, a 32-bit process's view) and the mmap `window` (map the
 //! file in sliding windows instead of whole, the remedy for a small address space).
 //!
-//! Part of `plan`: `Plan::from_raw` calls `ResourceLimits::from_raw`. The first two make the run go to a
-//! child process (see `isolate`); the window is read by the mmap backend.
+//! Part of `plan`: `Plan::from_raw` calls `ResourceLimits::from_raw`. The first two make the run
+//! go to a child process (see `app::isolate`); the window is read by the mmap backend.
 
+use super::applies::Applies;
+use super::values::SizeKey;
 use crate::base::error::{Error, Result};
-use crate::base::units::{format_size, parse_size};
-use crate::workload::backends::BackendKind;
-use crate::workload::plan::PlanContext;
+use crate::base::units::format_size;
 use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
-use toml::Value;
 
 /// Smallest memory limit accepted: below it the child cannot even start reliably.
 pub const MIN_MEMORY_LIMIT: u64 = 16 << 20;
@@ -39,14 +38,10 @@ impl ResourceLimits {
         self.memory_limit_bytes.is_some() || self.address_space_limit_bytes.is_some()
     }
 
-    pub fn from_raw(
-        raw: &RawWorkload,
-        backend: BackendKind,
-        bs: u64,
-        ctx: PlanContext,
-        notes: &mut Vec<String>,
-    ) -> Result<ResourceLimits> {
-        let memory_limit_bytes = size_key("memory_limit", raw.memory_limit.as_ref())?;
+    /// Validates the resource keys of `raw` for the backend `app` names; `bs` is the block size.
+    pub fn from_raw(raw: &RawWorkload, bs: u64, app: &mut Applies<'_>) -> Result<ResourceLimits> {
+        let backend = app.backend;
+        let memory_limit_bytes = LIMIT.with_key("memory_limit").read_positive(raw.memory_limit.as_ref())?;
         if let Some(m) = memory_limit_bytes
             && m < MIN_MEMORY_LIMIT
         {
@@ -55,7 +50,8 @@ impl ResourceLimits {
                 format!("{} is too small for the run's own process; use at least 16m", format_size(m)),
             ));
         }
-        let address_space_limit_bytes = size_key("address_space_limit", raw.address_space_limit.as_ref())?;
+        let address_space_limit_bytes =
+            LIMIT.with_key("address_space_limit").read_positive(raw.address_space_limit.as_ref())?;
         if let Some(a) = address_space_limit_bytes
             && a < MIN_ADDRESS_SPACE
         {
@@ -64,17 +60,20 @@ impl ResourceLimits {
                 format!("{} leaves no room for the program itself; use at least 32m", format_size(a)),
             ));
         }
-        let mut window_bytes = size_key("window", raw.window.as_ref())?;
-        if window_bytes.is_some() && backend != BackendKind::Mmap {
-            if !ctx.several_backends {
+        for (key, given) in [
+            ("memory_limit", memory_limit_bytes.is_some()),
+            ("address_space_limit", address_space_limit_bytes.is_some()),
+        ] {
+            if given && backend.is_outside() {
                 return Err(Error::invalid(
-                    "window",
-                    format!("applies only to mmap, not {backend}; remove it or use --backend mmap"),
+                    key,
+                    format!("runs the workload in a child iobench process, which cannot load {backend}; leave it off"),
                 ));
             }
-            notes.push(format!("window applies only to mmap: not applicable to {backend}"));
-            window_bytes = None;
         }
+        let window = LIMIT.with_key("window").read_positive(raw.window.as_ref())?;
+        let kept = app.setting("window", window.is_some(), backend.capabilities().maps_file, "mmap")?;
+        let window_bytes = window.filter(|_| kept);
         if let Some(w) = window_bytes {
             let page = crate::os::fsinfo::page_size() as u64;
             if w < bs || !w.is_multiple_of(bs) || !w.is_multiple_of(page) {
@@ -92,15 +91,5 @@ impl ResourceLimits {
     }
 }
 
-fn size_key(key: &str, value: Option<&Value>) -> Result<Option<u64>> {
-    let bytes = match value {
-        None => return Ok(None),
-        Some(Value::Integer(n)) if *n > 0 => *n as u64,
-        Some(Value::String(s)) => parse_size(s).map_err(|m| Error::invalid(key, m))?,
-        Some(v) => return Err(Error::invalid(key, format!("{v} is not a positive size (examples: \"512m\", \"2g\")"))),
-    };
-    if bytes == 0 {
-        return Err(Error::invalid(key, "must be greater than 0 (examples: \"512m\", \"2g\")"));
-    }
-    Ok(Some(bytes))
-}
+/// Memory and address-space limits and the window are sizes with these examples.
+const LIMIT: SizeKey = SizeKey { key: "", examples: "512m, 2g" };

@@ -2,16 +2,15 @@
 //! huge-page I/O buffers, system THP mode, readahead, dropping caches) and their validation.
 //! Part of `plan`: `Plan::from_raw` calls `Tuning::from_raw`, so backends only see checked values.
 //!
-//! A setting that does not apply to the backend is an error naming the key, except when the
-//! invocation runs several backends: then the setting is left off for that backend and a note
-//! says so, so one command line can compare backends that understand different settings.
+//! A setting that does not apply to the backend is handled as every such key is (see `applies`):
+//! an error naming the key, except when the invocation runs several backends.
 
+use super::applies::Applies;
+use super::values::{choice, count, duration, on_off};
 use crate::base::error::{Error, Result};
-use crate::base::units::parse_duration;
 use crate::os::advice::{Advice, FadviseHint};
 use crate::os::knobs::ThpMode;
-use crate::workload::backends::BackendKind;
-use crate::workload::plan::{PlanContext, Rw};
+use crate::workload::plan::Rw;
 use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -119,53 +118,11 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-fn choice<T: Copy>(key: &str, text: Option<&str>, options: &[(&str, T)]) -> Result<Option<T>> {
-    let Some(text) = text else { return Ok(None) };
-    match options.iter().find(|(name, _)| *name == text) {
-        Some((_, v)) => Ok(Some(*v)),
-        None => {
-            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-            Err(Error::invalid(key, format!("unknown value '{text}' (expected one of {})", names.join(", "))))
-        }
-    }
-}
-
-/// Keeps a setting that applies to `backend`, or explains why it does not.
-struct Applicability<'a> {
-    backend: BackendKind,
-    ctx: PlanContext,
-    notes: &'a mut Vec<String>,
-}
-
-impl Applicability<'_> {
-    /// `Ok(true)` if the setting applies; `Ok(false)` (with a note) if it is left off in a
-    /// multi-backend invocation; an error naming `key` otherwise.
-    fn check(&mut self, key: &str, given: bool, applies: bool, to: &str) -> Result<bool> {
-        if !given || applies {
-            return Ok(given);
-        }
-        if self.ctx.several_backends {
-            self.notes.push(format!("{key} applies only to {to}: not applicable to {}", self.backend));
-            return Ok(false);
-        }
-        Err(Error::invalid(key, format!("applies only to {to}, not {}; remove it or use --backend {to}", self.backend)))
-    }
-}
-
 impl Tuning {
-    /// Validates the tuning keys of `raw` for `backend` and `rw`.
-    pub fn from_raw(
-        raw: &RawWorkload,
-        backend: BackendKind,
-        rw: Rw,
-        ctx: PlanContext,
-        notes: &mut Vec<String>,
-    ) -> Result<Tuning> {
-        use BackendKind as B;
-        let mmap = backend == B::Mmap;
-        let page_cache_fd = matches!(backend, B::Buffered | B::Uring | B::Tokio | B::TokioPread);
-        let has_buffers = !matches!(backend, B::Mmap | B::Null);
-        let mut app = Applicability { backend, ctx, notes };
+    /// Validates the tuning keys of `raw` for the backend `applies` names and `rw`.
+    pub fn from_raw(raw: &RawWorkload, rw: Rw, app: &mut Applies<'_>) -> Result<Tuning> {
+        let caps = app.backend.capabilities();
+        let (maps, page_cache_fd, has_buffers) = (caps.maps_file, caps.fadvise, caps.has_buffers());
 
         let advice = choice(
             "advice",
@@ -180,7 +137,7 @@ impl Tuning {
             ],
         )?;
         let advice = match advice {
-            Some(a) if app.check("advice", true, mmap, "mmap")? => Some(a),
+            Some(a) if app.setting("advice", true, maps, "mmap")? => Some(a),
             _ => None,
         };
         let populate = choice(
@@ -194,7 +151,7 @@ impl Tuning {
             ],
         )?;
         let populate = match populate {
-            Some(p) if app.check("populate", true, mmap, "mmap")? => p,
+            Some(p) if app.setting("populate", true, maps, "mmap")? => p,
             _ => Populate::None,
         };
         if populate == Populate::PopulateWrite && !rw.has_writes() {
@@ -203,10 +160,11 @@ impl Tuning {
                 "populate-write needs a writable mapping, and read patterns map the file read-only; use populate-read",
             ));
         }
-        let collapse = app.check("collapse", raw.collapse.unwrap_or(false), mmap, "mmap")?;
+        let collapse = on_off("collapse", raw.collapse.as_ref())?.unwrap_or(false);
+        let collapse = app.setting("collapse", collapse, maps, "mmap")?;
         let map = choice("map", raw.map.as_deref(), &[("shared", MapKind::Shared), ("private", MapKind::Private)])?;
         let map = match map {
-            Some(m) if app.check("map", true, mmap, "mmap")? => m,
+            Some(m) if app.setting("map", true, maps, "mmap")? => m,
             _ => MapKind::Shared,
         };
         if map == MapKind::Private && rw.has_writes() {
@@ -227,52 +185,49 @@ impl Tuning {
             ],
         )?;
         let fadvise = match fadvise {
-            Some(h) if app.check("fadvise", true, page_cache_fd, "buffered, uring, tokio or tokio-pread")? => Some(h),
+            Some(h) if app.setting("fadvise", true, page_cache_fd, "buffered, uring, tokio or tokio-pread")? => Some(h),
             _ => None,
         };
         let kinds = [("plain", BufferKind::Plain), ("hugepage", BufferKind::Hugepage)];
         let buffers = choice("buffers", raw.buffers.as_deref(), &kinds)?;
         let buffers = match buffers {
-            Some(b) if app.check("buffers", true, has_buffers, "backends with I/O buffers (not mmap or null)")? => b,
+            Some(b) if app.setting("buffers", true, has_buffers, "backends with I/O buffers (not mmap or null)")? => b,
             _ => BufferKind::Plain,
         };
-        let thp_system = choice(
-            "thp_system",
-            raw.thp_system.as_deref(),
-            &[("always", ThpMode::Always), ("madvise", ThpMode::Madvise), ("never", ThpMode::Never)],
-        )?;
-        let read_ahead_kb = match raw.read_ahead_kb {
-            None => None,
-            Some(n) if !(0..=65536).contains(&n) => {
-                return Err(Error::invalid("read_ahead_kb", format!("{n} is out of range (0 to 65536 KiB)")));
-            }
-            Some(n) => Some(n as u32),
-        };
-        let drop_caches = raw.drop_caches.unwrap_or(false);
-        for (key, given, what) in [
-            ("thp_system", thp_system.is_some(), "changing the system THP mode"),
-            ("read_ahead_kb", read_ahead_kb.is_some(), "changing the device's readahead"),
-            ("drop_caches", drop_caches, "dropping the page cache"),
-        ] {
-            if given && !is_root() {
-                return Err(Error::invalid(key, format!("{what} needs root; run as root or leave it off")));
-            }
-        }
-        Ok(Tuning { advice, populate, collapse, map, fadvise, buffers, thp_system, read_ahead_kb, drop_caches })
+        let system = system_settings(raw)?;
+        Ok(Tuning { advice, populate, collapse, map, fadvise, buffers, ..system })
     }
+}
+
+/// The machine-wide settings (root): system THP mode, the device's readahead, dropping caches.
+fn system_settings(raw: &RawWorkload) -> Result<Tuning> {
+    let thp_system = choice(
+        "thp_system",
+        raw.thp_system.as_deref(),
+        &[("always", ThpMode::Always), ("madvise", ThpMode::Madvise), ("never", ThpMode::Never)],
+    )?;
+    let read_ahead_kb = match raw.read_ahead_kb {
+        None => None,
+        Some(n) => Some(count("read_ahead_kb", Some(n), 0, 0, Some(65536))? as u32),
+    };
+    let drop_caches = on_off("drop_caches", raw.drop_caches.as_ref())?.unwrap_or(false);
+    for (key, given, what) in [
+        ("thp_system", thp_system.is_some(), "changing the system THP mode"),
+        ("read_ahead_kb", read_ahead_kb.is_some(), "changing the device's readahead"),
+        ("drop_caches", drop_caches, "dropping the page cache"),
+    ] {
+        if given && !is_root() {
+            return Err(Error::invalid(key, format!("{what} needs root; run as root or leave it off")));
+        }
+    }
+    Ok(Tuning { thp_system, read_ahead_kb, drop_caches, ..Tuning::default() })
 }
 
 /// The `series_interval` key: at least 100 ms; null means the session's default.
 pub fn series_interval(value: Option<&Value>) -> Result<Option<u64>> {
-    let key = "series_interval";
-    let d = match value {
-        None => return Ok(None),
-        Some(Value::Integer(n)) if *n > 0 => Duration::from_secs(*n as u64),
-        Some(Value::String(s)) => parse_duration(s).map_err(|m| Error::invalid(key, m))?,
-        Some(v) => return Err(Error::invalid(key, format!("{v} is not a duration (examples: \"100ms\", \"1s\")"))),
-    };
+    let Some(d) = duration("series_interval", value)? else { return Ok(None) };
     if d < MIN_SERIES_INTERVAL {
-        return Err(Error::invalid(key, format!("{d:?} is shorter than the minimum of 100ms")));
+        return Err(Error::invalid("series_interval", format!("{d:?} is shorter than the minimum of 100ms")));
     }
     Ok(Some(d.as_nanos() as u64))
 }
