@@ -6,6 +6,7 @@
 pub mod article;
 pub mod backend;
 pub mod buffers;
+pub mod calibrate;
 pub mod ceilings;
 pub mod cleanup;
 pub mod clock;
