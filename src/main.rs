@@ -5,7 +5,7 @@ mod cli;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, CompareArgs, MergeArgs, ReportArgs, ReproduceArgs, RunArgs};
+use cli::{CalibrateArgs, Cli, Command, CompareArgs, MergeArgs, ReportArgs, ReproduceArgs, RunArgs};
 use iobench::app::session::Session;
 use iobench::report::{compare, document};
 use iobench::result::RunStatus;
@@ -37,6 +37,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare(args),
         Command::Merge(args) => merge(args),
         Command::Reproduce(args) => reproduce(args),
+        Command::Calibrate(args) => calibrate(args),
         Command::Ipc(args) => cli::ipc::ipc(args),
         Command::IpcChild(args) => Ok(cli::ipc::ipc_child(args)),
         Command::RunChild { job, result } => {
@@ -124,6 +125,42 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let failed = results.runs.iter().any(|r| r.status == RunStatus::Failed);
     Ok(if failed || interrupted { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
+    use iobench::app::calibrate::{Calibrate, Options, render};
+    use std::io::Write;
+    let calibration = Calibrate::new(Options::from_flags(args.flags())?)?;
+    let o = calibration.options();
+    let (fio, cells) = (&calibration.fio().version, calibration.cells());
+    let measuring_s = cells as u64 * o.pairs as u64 * 2 * o.runtime_ms / 1000;
+    println!(
+        "{}: {cells} cells, {} of {} ms each (iobench, then {fio}): about {measuring_s} s of measuring",
+        o.command(),
+        render::pairs(o.pairs),
+        o.runtime_ms
+    );
+    println!("{}", render::header());
+    let cal = calibration.run(|cell| {
+        println!("{}", render::line(cell));
+        let _ = std::io::stdout().flush();
+    })?;
+    let (json, md) = render::write(&cal)?;
+    println!("\ncalibration: {} and {}", md.display(), json.display());
+    if !cal.complete {
+        eprintln!("iobench: interrupted; the files cover the {} cells that finished", cal.finished());
+        return Ok(ExitCode::from(1));
+    }
+    match render::below_line(&cal) {
+        Some(line) => {
+            eprintln!("iobench: {line}");
+            Ok(ExitCode::from(1))
+        }
+        None => {
+            println!("every ratio is at least {} (--min-ratio)", cal.min_ratio);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {

@@ -48,6 +48,9 @@ pub enum Command {
         /// Where the child writes its run result (JSON)
         result: PathBuf,
     },
+    /// Run iobench and fio on the same file, alternating, for every backend fio also has, with the
+    /// same work on both sides; print the ratios and write calibration.json and calibration.md
+    Calibrate(CalibrateArgs),
     /// Print the environment results are measured in
     Env {
         /// Directory whose filesystem and device to describe
@@ -102,6 +105,51 @@ pub struct RunArgs {
     /// Let --filename name a block or character device
     #[arg(long = "allow-device")]
     pub allow_device: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status: 0 every ratio is at least --min-ratio; 1 some are below (or a run failed), \
+                        named on one line; 2 bad input, or fio is not installed.")]
+pub struct CalibrateArgs {
+    /// Directory for the data files: iobench's (which fio reads too) and fio's write file
+    #[arg(long, default_value = crate_dir())]
+    pub dir: PathBuf,
+    /// iobench/fio pairs per cell; the ratio is the median of the pairs' ratios [default: 3]
+    #[arg(long, value_name = "N")]
+    pub pairs: Option<u32>,
+    /// Measured time of each run, e.g. 5s, 500ms [default: 5s; with --quick 1s]
+    #[arg(long, value_name = "T")]
+    pub runtime: Option<String>,
+    /// Data file size, e.g. 1g [default: 1g; with --quick 256m]
+    #[arg(long, value_name = "S")]
+    pub size: Option<String>,
+    /// 3 pairs of 1 s on a 256 MiB file: under 2 minutes (what CI runs)
+    #[arg(long)]
+    pub quick: bool,
+    /// Exit 1 when a cell's ratio (iobench ÷ fio) is below this
+    #[arg(long, value_name = "R", default_value_t = 0.9)]
+    pub min_ratio: f64,
+    /// Folder for calibration.json and calibration.md [default: results/<yyyy-mm-dd>-<cpu>/]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Keep the data files this calibration created (they are removed at the end by default)
+    #[arg(long = "keep-files")]
+    pub keep_files: bool,
+}
+
+impl CalibrateArgs {
+    pub fn flags(self) -> iobench::app::calibrate::Flags {
+        iobench::app::calibrate::Flags {
+            dir: self.dir,
+            pairs: self.pairs,
+            runtime: self.runtime,
+            size: self.size,
+            quick: self.quick,
+            min_ratio: self.min_ratio,
+            out: self.out,
+            keep_files: self.keep_files,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
