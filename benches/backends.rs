@@ -14,8 +14,7 @@
 //! IOBENCH_BENCH_SIZE (file size, default the suite's 256m), IOBENCH_BENCH_BACKENDS (comma
 //! list, default all).
 
-#[path = "common/cpu_time.rs"]
-mod cpu_time;
+mod common;
 
 use criterion::measurement::{Measurement, WallTime};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
@@ -266,7 +265,7 @@ fn main() {
     // CPU time per operation: what each backend costs the machine, not just how long it takes.
     // Its results get their own workload name, so they are not taken for repeats of the above.
     let cpu_name = format!("{}-cpu", names[0]);
-    let mut cpu = Criterion::default().with_measurement(cpu_time::CpuTime).configure_from_args();
+    let mut cpu = Criterion::default().with_measurement(common::cpu_time::CpuTime).configure_from_args();
     let mut group = cpu.benchmark_group(cpu_name.as_str());
     configure(&mut group, &of(names[0]));
     let value = |m: &Measured| ((m.cpu.user_s + m.cpu.sys_s) * 1e9) as u64;

@@ -2,11 +2,9 @@
 //! rules on fixed inputs (every verdict reachable), and `iobench reproduce` end to end.
 
 mod common;
-#[path = "common/article.rs"]
-mod fixtures;
 
-use common::{TempDir, iobench, stderr, stdout};
-use fixtures::*;
+use common::article::*;
+use common::{TempDir, iobench, skip, stderr, stdout};
 use iobench::article::{Verdict, evaluate};
 use iobench::result::{Results, RunStatus};
 use serde_json::Value;
@@ -34,8 +32,10 @@ fn isolation_of(r: &iobench::result::RunResult) -> serde_json::Map<String, Value
 #[test]
 fn memory_limit_runs_in_a_fresh_cgroup_that_is_removed() {
     if !can_limit_memory() {
-        eprintln!("skipped: needs root and a memory cgroup controller");
-        return;
+        return skip(
+            "memory_limit_runs_in_a_fresh_cgroup_that_is_removed",
+            "needs root and a memory cgroup controller",
+        );
     }
     let dir = TempDir::new("article-memlimit");
     let out = dir.path().join("r.json");
@@ -78,8 +78,10 @@ fn memory_limit_runs_in_a_fresh_cgroup_that_is_removed() {
 #[test]
 fn a_child_killed_by_the_oom_killer_is_reported_with_the_limit() {
     if !can_limit_memory() {
-        eprintln!("skipped: needs root and a memory cgroup controller");
-        return;
+        return skip(
+            "a_child_killed_by_the_oom_killer_is_reported_with_the_limit",
+            "needs root and a memory cgroup controller",
+        );
     }
     let dir = TempDir::new("article-oom");
     let out = dir.path().join("r.json");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TempDir, iobench, stderr, stdout};
+use common::{TempDir, iobench, skip, stderr, stdout};
 use iobench::backend::buffers::BufferPool;
 use iobench::backend::{self, Completion, Op, OpKind};
 use iobench::datafile::blocks::DataFile;
@@ -22,7 +22,7 @@ fn uring_available(test: &str) -> bool {
     match io_uring::IoUring::new(4) {
         Ok(_) => true,
         Err(e) => {
-            eprintln!("{test}: skipped, this kernel gives no io_uring ({e})");
+            skip(test, &format!("this kernel gives no io_uring ({e})"));
             false
         }
     }
@@ -298,7 +298,7 @@ fn unavailable_io_uring_is_skipped_with_its_reason_and_the_rest_runs() {
     let dir = TempDir::new("async-inject");
     let out_path = dir.path().join("r.json");
     let run = |inject: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_iobench"))
+        common::command()
             .env(backend::uring::INJECT_ENV, inject)
             .args(["run", "--backend", "uring,null", "--size", "1m", "--runtime", "100ms", "--iodepth", "4"])
             .args(["--dir", dir.str(), "-o", out_path.to_str().unwrap()])

@@ -4,16 +4,13 @@
 //! alignment iobench takes as 4096) are filled in before running.
 
 mod common;
-#[path = "common/safety.rs"]
-mod safety_common;
 
-use common::TempDir;
+use common::safety::Mount;
+use common::{TempDir, skip};
 use iobench::result::Results;
 use iobench::workload::backends::BackendKind;
 use iobench::workload::plan::Rw;
-use safety_common::Mount;
 use std::path::Path;
-use std::process::Command;
 
 struct Case {
     name: &'static str,
@@ -245,7 +242,7 @@ fn every_bad_input_gets_its_message_and_exit_code_2() {
         if (case.args.iter().any(|a| a.contains("{ro}")) && ro.is_none())
             || (case.args.iter().any(|a| a.contains("{tmpfs}")) && tmpfs.is_none())
         {
-            eprintln!("skipped {}: no mount", case.name);
+            skip(case.name, "cannot mount a tmpfs for it (needs root)");
             continue;
         }
         let mut args = vec!["run".to_string()];
@@ -255,7 +252,7 @@ fn every_bad_input_gets_its_message_and_exit_code_2() {
         }
         args.extend(case.args.iter().map(|a| fill(a)));
         args.extend(["--output".to_string(), dir.path().join("r.json").to_str().unwrap().to_string()]);
-        let out = Command::new(env!("CARGO_BIN_EXE_iobench")).args(&args).current_dir(dir.path()).output().unwrap();
+        let out = common::command().args(&args).current_dir(dir.path()).output().unwrap();
         // The error is the one line starting with "iobench: " (a run that got as far as starting
         // may have printed its progress before it).
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -276,7 +273,7 @@ fn every_bad_input_gets_its_message_and_exit_code_2() {
 
 #[test]
 fn unknown_flags_are_refused_by_the_parser_with_exit_code_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_iobench")).args(["run", "--blocksize", "4k"]).output().unwrap();
+    let out = common::command().args(["run", "--blocksize", "4k"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().next(), Some("error: unexpected argument '--blocksize' found"), "{stderr}");
@@ -288,7 +285,7 @@ fn unknown_flags_are_refused_by_the_parser_with_exit_code_2() {
 fn bad_results_files_are_named_with_exit_code_2() {
     let dir = TempDir::new("bad-results");
     let good = dir.path().join("good.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_iobench"))
+    let o = common::command()
         .args(["run", "--backend", "null", "--size", "1m", "--runtime", "50ms", "--dir", dir.str(), "--output"])
         .arg(&good)
         .output()
@@ -322,7 +319,7 @@ fn bad_results_files_are_named_with_exit_code_2() {
         for args in
             [vec!["report", path.to_str().unwrap()], vec!["compare", good.to_str().unwrap(), path.to_str().unwrap()]]
         {
-            let o = Command::new(env!("CARGO_BIN_EXE_iobench")).args(&args).output().unwrap();
+            let o = common::command().args(&args).output().unwrap();
             let stderr = String::from_utf8_lossy(&o.stderr);
             assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
             assert!(stderr.trim().starts_with(&format!("iobench: {expected}")), "{args:?}: {stderr}");

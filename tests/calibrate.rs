@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TempDir, iobench, stderr, stdout};
+use common::{TempDir, iobench, skip, stderr, stdout};
 use std::process::{Command, Output};
 
 const CELLS: [&str; 11] = [
@@ -25,11 +25,7 @@ const CELLS: [&str; 11] = [
 fn fio_present(test: &str) -> bool {
     let found = Command::new("fio").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
-        assert!(
-            std::env::var("IOBENCH_REQUIRE_ALL").as_deref() != Ok("1"),
-            "{test}: fio is not installed and IOBENCH_REQUIRE_ALL=1 requires every test to run: apt-get install fio"
-        );
-        eprintln!("{test}: skipped: fio is not installed (apt-get install fio; IOBENCH_REQUIRE_ALL=1 fails instead)");
+        skip(test, "fio is not installed (apt-get install fio)");
     }
     found
 }
@@ -138,7 +134,7 @@ fn without_fio_it_exits_2_saying_install_fio() {
     let empty = tmp.path().join("bin");
     std::fs::create_dir_all(&empty).unwrap();
     let data = tmp.path().join("data");
-    let o = Command::new(env!("CARGO_BIN_EXE_iobench"))
+    let o = common::command()
         .env("PATH", &empty)
         .args(["calibrate", "--quick", "--dir", data.to_str().unwrap(), "--out", tmp.str()])
         .output()

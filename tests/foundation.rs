@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TempDir, iobench, stderr, stdout};
+use common::{TempDir, iobench, skip, stderr, stdout};
 use iobench::datafile::blocks::DataFile;
 use iobench::engine;
 use iobench::result::{Results, RunStatus};
@@ -290,8 +290,7 @@ fn misaligned_direct_block_size_is_refused_before_any_io() {
     // tmpfs reports no STATX_DIOALIGN, so iobench falls back to its block size (4096).
     let shm = std::path::Path::new("/dev/shm");
     if !shm.is_dir() {
-        eprintln!("skipped: /dev/shm is not available");
-        return;
+        return skip("misaligned_direct_block_size_is_refused_before_any_io", "/dev/shm is not available");
     }
     let dir = shm.join(format!("iobench-test-align-{}", std::process::id()));
     let out = iobench(&[

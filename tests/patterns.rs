@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TempDir, iobench, stderr, stdout};
+use common::{TempDir, iobench, skip, stderr, stdout};
 use iobench::datafile::{log, records as record_file};
 use iobench::patterns::records;
 use iobench::result::patterns::PatternFigures;
@@ -37,7 +37,7 @@ fn run_ok(p: &Plan) -> Option<RunResult> {
     match r.status {
         RunStatus::Ok => Some(r),
         RunStatus::Skipped if matches!(p.backend.name(), "uring" | "uring-direct" | "tokio" | "direct") => {
-            eprintln!("{} skipped here: {:?}", p.backend, r.reason);
+            skip(&format!("{} {:?}", p.backend, p.rw), r.reason.as_deref().unwrap_or("the backend was skipped"));
             None
         }
         s => panic!("{} {:?}: {s:?} {:?}", p.backend, p.rw, r.reason),
@@ -227,7 +227,7 @@ fn children_in(dir: &str) -> Vec<u32> {
 #[test]
 fn ipc_child_exits_when_the_parent_dies() {
     let dir = TempDir::new("ipc-parent-dies");
-    let mut parent = std::process::Command::new(env!("CARGO_BIN_EXE_iobench"))
+    let mut parent = common::command()
         .args(["ipc", "--modes", "mmap-futex", "--exchanges", "1000000000", "--runtime", "60s"])
         .args(["--msync-updates", "0", "--dir", dir.str()])
         .stdout(std::process::Stdio::null())

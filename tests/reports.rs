@@ -461,7 +461,7 @@ fn ctrl_c_keeps_every_finished_cell() {
         ),
     )
     .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_iobench"))
+    let child = common::command()
         .args(["run", suite.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

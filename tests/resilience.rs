@@ -2,12 +2,10 @@
 //! under an mmap run, a full disk, a filesystem without O_DIRECT, SIGKILL mid-suite, long runs.
 
 mod common;
-#[path = "common/safety.rs"]
-mod safety_common;
 
-use common::{TempDir, iobench, stderr};
+use common::safety::{Mount, listing, runs_in, signal, spawn, wait_until};
+use common::{TempDir, iobench, skip, stderr};
 use iobench::result::{Results, RunStatus};
-use safety_common::{Mount, listing, runs_in, signal, spawn, wait_until};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -56,7 +54,9 @@ fn truncating_the_file_under_an_mmap_run_fails_that_run_and_keeps_the_others() {
 
 #[test]
 fn disk_full_while_preparing_removes_the_partial_file_and_touches_nothing_else() {
-    let Some(mnt) = Mount::new("enospc", "tmpfs", "size=8m") else { return };
+    let Some(mnt) = Mount::new("enospc", "tmpfs", "size=8m") else {
+        return skip("enospc", "cannot mount a small tmpfs (needs root)");
+    };
     let dir = TempDir::new("enospc");
     std::fs::write(mnt.path().join("keep.txt"), b"someone else's").unwrap();
     let data = mnt.path().join("data");
@@ -121,7 +121,9 @@ fn disk_full_while_preparing_removes_the_partial_file_and_touches_nothing_else()
 #[test]
 fn a_filesystem_refusing_o_direct_is_named_and_the_suite_goes_on() {
     // ramfs has no O_DIRECT at all: open(O_DIRECT) fails with EINVAL.
-    let Some(mnt) = Mount::new("ramfs", "ramfs", "") else { return };
+    let Some(mnt) = Mount::new("ramfs", "ramfs", "") else {
+        return skip("odirect", "cannot mount a ramfs (needs root)");
+    };
     let dir = TempDir::new("odirect");
     let data = mnt.path().join("d");
     let out = dir.path().join("r.json");

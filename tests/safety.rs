@@ -2,11 +2,9 @@
 //! Each test here fails if the protection it names is taken away.
 
 mod common;
-#[path = "common/safety.rs"]
-mod safety_common;
 
-use common::{TempDir, iobench, stderr};
-use safety_common::{listing, signal, spawn, wait_until};
+use common::safety::{listing, signal, spawn, wait_until};
+use common::{TempDir, iobench, skip, stderr};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -155,8 +153,7 @@ fn devices_are_refused_without_allow_device() {
     let node = dir.path().join("null");
     let made = Command::new("mknod").arg(&node).args(["c", "1", "3"]).status().is_ok_and(|s| s.success());
     if !made {
-        eprintln!("skipped: mknod failed (not root?)");
-        return;
+        return skip("devices_are_refused_without_allow_device", "mknod failed (needs root)");
     }
     let (code, err) = on_file(&dir, node.to_str().unwrap(), "randread", &[]);
     assert_eq!(code, Some(2), "{err}");
@@ -195,8 +192,10 @@ fn a_block_device_needs_allow_device_and_writes_need_allow_overwrite() {
     let content = vec![0x5au8; 4 << 20];
     std::fs::write(&backing, &content).unwrap();
     let Some(dev) = Loop::new(&backing) else {
-        eprintln!("skipped: no loop device (losetup failed)");
-        return;
+        return skip(
+            "a_block_device_needs_allow_device_and_writes_need_allow_overwrite",
+            "no loop device (losetup failed)",
+        );
     };
     let d = dev.dev.as_str();
     let (code, err) = on_file(&dir, d, "randread", &[]);
@@ -308,8 +307,7 @@ fn results_to_a_device_node_do_not_replace_it() {
     let node = dir.path().join("null");
     let made = Command::new("mknod").arg(&node).args(["c", "1", "3"]).status().is_ok_and(|s| s.success());
     if !made {
-        eprintln!("skipped: mknod failed (not root?)");
-        return;
+        return skip("results_to_a_device_node_do_not_replace_it", "mknod failed (needs root)");
     }
     let data = dir.path().join("data");
     let (code, err) = run(&[

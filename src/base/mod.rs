@@ -7,3 +7,14 @@ pub mod error;
 pub mod stats;
 pub mod stop;
 pub mod units;
+
+/// A unit test (or part of one) that cannot run here says why on stderr; with
+/// `IOBENCH_REQUIRE_ALL=1` (set by CI) it fails instead, naming what was missing. The unit
+/// tests' twin of `tests/common::skip`.
+#[cfg(test)]
+pub(crate) fn skip(test: &str, missing: &str) {
+    if std::env::var("IOBENCH_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("{test}: {missing} (IOBENCH_REQUIRE_ALL=1 forbids skipping)");
+    }
+    eprintln!("{test}: skipped: {missing}");
+}

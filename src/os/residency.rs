@@ -113,8 +113,7 @@ mod tests {
         let cached = cachestat_pages(&file, len as u64);
         let _ = std::fs::remove_file(&path);
         let Some(cached) = cached else {
-            eprintln!("skipped: this kernel has no cachestat(2) (Linux 6.5+)");
-            return;
+            return crate::base::skip("cachestat_and_mincore_agree", "this kernel has no cachestat(2) (Linux 6.5+)");
         };
         let by_cachestat = cached as f64 / (len / page_size()) as f64;
         assert!((by_cachestat - by_mincore).abs() < 0.01, "cachestat {by_cachestat} vs mincore {by_mincore}");

@@ -1,6 +1,5 @@
 //! Fixed results documents for the article's verdict rules: runs built from workload keys and
 //! a few figures, with no I/O.
-#![allow(dead_code)]
 
 use iobench::result::{Measured, Results, RunResult};
 use iobench::workload::plan::{Plan, PlanContext};

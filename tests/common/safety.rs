@@ -1,13 +1,13 @@
 //! Helpers for the reliability and safety tests: small filesystems mounted by the test, the
 //! binary run in the background, signals, and polling.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A filesystem mounted for one test (tmpfs with a size limit, ramfs...), unmounted and its
-/// mount point removed when dropped. `None` when mounting is impossible here (not root).
+/// mount point removed when dropped. `None` when mounting is impossible here (not root): the
+/// caller says so with `skip`.
 pub struct Mount {
     pub dir: PathBuf,
 }
@@ -24,7 +24,6 @@ impl Mount {
         let ok = cmd.arg(fstype).arg(&dir).status().is_ok_and(|s| s.success());
         if !ok {
             let _ = std::fs::remove_dir(&dir);
-            eprintln!("skipped: cannot mount {fstype} (not root?)");
             return None;
         }
         Some(Mount { dir })
@@ -60,7 +59,7 @@ impl Drop for Mount {
 
 /// Starts the binary in the background with piped output.
 pub fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_iobench"))
+    super::command()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

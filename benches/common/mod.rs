@@ -1,0 +1,3 @@
+//! Helpers of the benches: a criterion measurement of CPU time.
+
+pub mod cpu_time;
