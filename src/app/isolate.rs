@@ -27,9 +27,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The hidden subcommand the child runs: `iobench __run-child JOB.json RESULT.json`.
-pub const CHILD_COMMAND: &str = "__run-child";
+pub(crate) const CHILD_COMMAND: &str = "__run-child";
 /// Overrides the binary re-executed for the child (library users and tests).
-pub const EXE_ENV: &str = "IOBENCH_EXE";
+pub(crate) const EXE_ENV: &str = "IOBENCH_EXE";
 
 /// What the parent hands the child.
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ struct Job {
 }
 
 /// Runs `plan`: in a child process if its limits need one, else right here.
-pub fn execute(
+pub(crate) fn execute(
     plan: &Plan,
     notes: Vec<String>,
     series_interval: Duration,

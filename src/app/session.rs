@@ -148,7 +148,7 @@ pub enum Progress<'a> {
 }
 
 /// The plan's `series_interval`, else about ten points per run, between 100 ms and 1 s apart.
-pub fn series_interval(plan: &Plan) -> std::time::Duration {
+pub(crate) fn series_interval(plan: &Plan) -> std::time::Duration {
     if let Some(ns) = plan.series_interval_ns {
         return std::time::Duration::from_nanos(ns);
     }

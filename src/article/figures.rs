@@ -9,41 +9,41 @@ use serde_json::Value;
 
 /// Two figures differ only if they differ by more than this share, whatever the repeats say
 /// (the machine is noisy: ±15% between single runs is common).
-pub const NOISE_FLOOR: f64 = 0.10;
+pub(crate) const NOISE_FLOOR: f64 = 0.10;
 
 /// The runs of one configuration.
 #[derive(Debug, Clone, Default)]
-pub struct Cell<'a> {
-    pub runs: Vec<&'a RunResult>,
+pub(crate) struct Cell<'a> {
+    pub(crate) runs: Vec<&'a RunResult>,
 }
 
 impl<'a> Cell<'a> {
     /// Runs of workload `name` whose plan matches `pred`, in document order.
-    pub fn select(results: &'a Results, name: &str, pred: impl Fn(&Plan) -> bool) -> Cell<'a> {
+    pub(crate) fn select(results: &'a Results, name: &str, pred: impl Fn(&Plan) -> bool) -> Cell<'a> {
         Cell { runs: results.runs.iter().filter(|r| r.workload.name == name && pred(&r.workload)).collect() }
     }
 
-    pub fn ok(&self) -> impl Iterator<Item = &'a Measured> + '_ {
+    pub(crate) fn ok(&self) -> impl Iterator<Item = &'a Measured> + '_ {
         self.runs.iter().filter(|r| r.status == RunStatus::Ok).filter_map(|r| r.measured.as_ref())
     }
 
-    pub fn is_measured(&self) -> bool {
+    pub(crate) fn is_measured(&self) -> bool {
         self.ok().next().is_some()
     }
 
     /// Median and spread of `f` over the cell's completed runs.
-    pub fn spread(&self, f: impl Fn(&Measured) -> f64) -> Spread {
+    pub(crate) fn spread(&self, f: impl Fn(&Measured) -> f64) -> Spread {
         let values: Vec<f64> = self.ok().map(f).collect();
         Spread::of(&values)
     }
 
     /// Median of `f`, or None if no run completed.
-    pub fn median(&self, f: impl Fn(&Measured) -> f64) -> Option<f64> {
+    pub(crate) fn median(&self, f: impl Fn(&Measured) -> f64) -> Option<f64> {
         self.is_measured().then(|| self.spread(f).median)
     }
 
     /// Why the cell has no figures: the first failure or skip reason.
-    pub fn why_missing(&self) -> String {
+    pub(crate) fn why_missing(&self) -> String {
         match self.runs.iter().find(|r| r.status != RunStatus::Ok) {
             Some(r) => format!("{} {}", status_word(r.status), r.reason.as_deref().unwrap_or("without a reason")),
             None if self.runs.is_empty() => "not in the results".into(),
@@ -52,7 +52,7 @@ impl<'a> Cell<'a> {
     }
 
     /// True if at least one run ran and every run failed with a reason containing `text`.
-    pub fn all_failed_with(&self, text: &str) -> bool {
+    pub(crate) fn all_failed_with(&self, text: &str) -> bool {
         !self.runs.is_empty()
             && self
                 .runs
@@ -62,7 +62,7 @@ impl<'a> Cell<'a> {
 
     /// A figure from each completed run's JSON (for fields this module does not type, such as
     /// `evidence` or `backend_setup`), median over runs.
-    pub fn json_median(&self, pointer: &str) -> Option<f64> {
+    pub(crate) fn json_median(&self, pointer: &str) -> Option<f64> {
         let values: Vec<f64> = self.ok().filter_map(|m| json_f64(m, pointer)).collect();
         (!values.is_empty()).then(|| Spread::of(&values).median)
     }
@@ -77,75 +77,75 @@ fn status_word(s: RunStatus) -> &'static str {
 }
 
 /// A number at a JSON pointer of the serialized `Measured` (e.g. `/evidence/mapping/pmd_mapped_pct`).
-pub fn json_f64(m: &Measured, pointer: &str) -> Option<f64> {
+pub(crate) fn json_f64(m: &Measured, pointer: &str) -> Option<f64> {
     serde_json::to_value(m).ok()?.pointer(pointer)?.as_f64()
 }
 
 /// A number at a JSON pointer of the results' environment.
-pub fn env_f64(results: &Results, pointer: &str) -> Option<f64> {
+pub(crate) fn env_f64(results: &Results, pointer: &str) -> Option<f64> {
     let v: Value = serde_json::to_value(&results.environment).ok()?;
     v.pointer(pointer)?.as_f64().filter(|x| *x > 0.0)
 }
 
 /// `a` is below `b` by more than `margin`: `b` exceeds `a` by more than that share of `a`. A
 /// ratio test, so a spread of repeats above 100% still lets a tenfold difference count.
-pub fn below(a: f64, b: f64, margin: f64) -> bool {
+pub(crate) fn below(a: f64, b: f64, margin: f64) -> bool {
     a * (1.0 + margin) < b
 }
 
 /// The margin two cells must differ by: the noise floor, or the larger relative range of their
 /// repeats for the compared figure.
-pub fn margin(a: &Cell<'_>, b: &Cell<'_>, f: impl Fn(&Measured) -> f64 + Copy) -> f64 {
+pub(crate) fn margin(a: &Cell<'_>, b: &Cell<'_>, f: impl Fn(&Measured) -> f64 + Copy) -> f64 {
     NOISE_FLOOR.max(a.spread(f).rel_range()).max(b.spread(f).rel_range())
 }
 
 // The figures themselves, each with its unit in its name.
 
-pub fn gb_per_s(m: &Measured) -> f64 {
+pub(crate) fn gb_per_s(m: &Measured) -> f64 {
     m.bw_bytes_per_s / 1e9
 }
 
-pub fn kiops(m: &Measured) -> f64 {
+pub(crate) fn kiops(m: &Measured) -> f64 {
     m.iops / 1e3
 }
 
 /// CPU time (user + system, every thread) per KiB moved, in ns.
-pub fn cpu_ns_per_kib(m: &Measured) -> f64 {
+pub(crate) fn cpu_ns_per_kib(m: &Measured) -> f64 {
     if m.bytes == 0 { 0.0 } else { (m.cpu.user_s + m.cpu.sys_s) * 1e9 / (m.bytes as f64 / 1024.0) }
 }
 
-pub fn p50_us(m: &Measured) -> f64 {
+pub(crate) fn p50_us(m: &Measured) -> f64 {
     m.latency_ns.p50 as f64 / 1e3
 }
 
-pub fn p99_us(m: &Measured) -> f64 {
+pub(crate) fn p99_us(m: &Measured) -> f64 {
     m.latency_ns.p99 as f64 / 1e3
 }
 
 /// Page faults (minor + major) per GB moved.
-pub fn faults_per_gb(m: &Measured) -> f64 {
+pub(crate) fn faults_per_gb(m: &Measured) -> f64 {
     if m.bytes == 0 { 0.0 } else { (m.faults.minor + m.faults.major) as f64 / (m.bytes as f64 / 1e9) }
 }
 
-pub fn major_faults(m: &Measured) -> f64 {
+pub(crate) fn major_faults(m: &Measured) -> f64 {
     m.faults.major as f64
 }
 
 /// What one write costs until it is durable, in µs: the write's own mean latency plus its share
 /// of the sync operations (their mean latency × syncs per write).
-pub fn durable_write_us(m: &Measured) -> f64 {
+pub(crate) fn durable_write_us(m: &Measured) -> f64 {
     let writes = m.write_ops.max(1) as f64;
     let sync = m.sync.as_ref().map_or(0.0, |s| s.latency_ns.mean * s.ops as f64 / writes);
     (m.latency_ns.mean + sync) / 1e3
 }
 
 /// Time the final sync took after the measured interval, in ms: what was left to write back.
-pub fn final_sync_ms(m: &Measured) -> f64 {
+pub(crate) fn final_sync_ms(m: &Measured) -> f64 {
     m.final_sync_ns.unwrap_or(0) as f64 / 1e6
 }
 
 /// Operations per second in the first and in the last full interval of the time series.
-pub fn first_last_iops(m: &Measured) -> Option<(f64, f64)> {
+pub(crate) fn first_last_iops(m: &Measured) -> Option<(f64, f64)> {
     let step = m.series.interval_ns.max(1) as f64 / 1e9;
     let full: Vec<_> = m.series.points.iter().filter(|p| p.t_ns <= m.runtime_ns).collect();
     let (first, last) = (full.first()?, full.last()?);
@@ -153,7 +153,7 @@ pub fn first_last_iops(m: &Measured) -> Option<(f64, f64)> {
 }
 
 /// Formats a number with three significant digits.
-pub fn sig(x: f64) -> String {
+pub(crate) fn sig(x: f64) -> String {
     let a = x.abs();
     if a >= 100.0 || a == 0.0 {
         format!("{x:.0}")
@@ -167,7 +167,7 @@ pub fn sig(x: f64) -> String {
 }
 
 /// `value ± range/2 unit (n runs)` when a cell has repeats, else `value unit`.
-pub fn show(cell: &Cell<'_>, f: impl Fn(&Measured) -> f64, unit: &str) -> String {
+pub(crate) fn show(cell: &Cell<'_>, f: impl Fn(&Measured) -> f64, unit: &str) -> String {
     if !cell.is_measured() {
         return format!("— ({})", cell.why_missing());
     }
@@ -180,6 +180,6 @@ pub fn show(cell: &Cell<'_>, f: impl Fn(&Measured) -> f64, unit: &str) -> String
 }
 
 /// The ratio a / b as `1.23×`.
-pub fn ratio(a: f64, b: f64) -> String {
+pub(crate) fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 { format!("{}×", sig(a / b)) } else { "—".into() }
 }

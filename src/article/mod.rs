@@ -6,9 +6,9 @@
 //! beside it. Nothing is written by hand, so the same document always gives the same verdicts,
 //! and the rules can be tested on fixed inputs.
 
-pub mod figures;
-pub mod plots;
-pub mod render;
+pub(crate) mod figures;
+pub(crate) mod plots;
+pub(crate) mod render;
 pub mod reproduce;
 mod rules_io;
 mod rules_memory;

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 type Line<L, P> = (L, RGBColor, Vec<P>);
 
 /// Every plot the results allow.
-pub fn all(r: &Results) -> Result<Vec<Plot>> {
+pub(crate) fn all(r: &Results) -> Result<Vec<Plot>> {
     let mut out = Vec::new();
     out.extend(memory_series(r)?);
     out.extend(sequential(r)?);
@@ -40,7 +40,7 @@ fn median_run<'a>(c: &Cell<'a>) -> Option<&'a Measured> {
 
 /// Random reads under the memory limit: IOPS and major faults per second over time, one line
 /// per backend (its median run).
-pub fn memory_series(r: &Results) -> Result<Option<Plot>> {
+pub(crate) fn memory_series(r: &Results) -> Result<Option<Plot>> {
     let variants = [
         ("mmap", Cell::select(r, MEMORY_LIMIT, |p| p.backend == B::Mmap && p.tuning.advice.is_none()), color("mmap")),
         (
@@ -114,7 +114,7 @@ pub fn memory_series(r: &Results) -> Result<Option<Plot>> {
 }
 
 /// Sequential throughput by block size, one line per backend and cache state.
-pub fn sequential(r: &Results) -> Result<Option<Plot>> {
+pub(crate) fn sequential(r: &Results) -> Result<Option<Plot>> {
     let mut lines: Vec<Line<String, (f64, f64)>> = Vec::new();
     for (name, state, dashed) in [(SEQ_WARM, "warm", false), (SEQ_COLD, "cold", true)] {
         for b in [B::Mmap, B::Buffered, B::Uring, B::UringDirect] {

@@ -8,17 +8,17 @@ use std::fmt::Write;
 
 /// What ARTICLE.md links to besides the findings.
 #[derive(Debug, Clone, Default)]
-pub struct Links {
+pub(crate) struct Links {
     /// `iobench reproduce` or `iobench reproduce --quick`.
-    pub command: String,
+    pub(crate) command: String,
     /// (plot, path relative to ARTICLE.md, finding id it belongs to).
-    pub plots: Vec<(String, String, &'static str)>,
+    pub(crate) plots: Vec<(String, String, &'static str)>,
     /// The general report, relative to ARTICLE.md, if it was written.
-    pub report: Option<String>,
+    pub(crate) report: Option<String>,
 }
 
 /// Which finding each of the article's plots illustrates.
-pub fn plot_owner(plot: &Plot) -> &'static str {
+pub(crate) fn plot_owner(plot: &Plot) -> &'static str {
     if plot.id.contains("memory-limit") { "memory-pressure" } else { "sequential" }
 }
 
@@ -33,7 +33,7 @@ fn verdict_text(v: &Verdict) -> String {
     }
 }
 
-pub fn markdown(results: &Results, findings: &[Finding], links: &Links) -> String {
+pub(crate) fn markdown(results: &Results, findings: &[Finding], links: &Links) -> String {
     let e = &results.environment;
     let ram = format!("{:.1} GiB", e.memory_bytes as f64 / (1u64 << 30) as f64);
     let mut out = String::new();

@@ -35,7 +35,7 @@ fn copies_word(n: u32) -> &'static str {
     }
 }
 
-pub fn copies(r: &Results) -> Finding {
+pub(crate) fn copies(r: &Results) -> Finding {
     let mut f = Finding::new(
         "copies",
         "User-kernel copies",
@@ -123,7 +123,7 @@ pub fn copies(r: &Results) -> Finding {
     f
 }
 
-pub fn random_access(r: &Results) -> Finding {
+pub(crate) fn random_access(r: &Results) -> Finding {
     let mut f = Finding::new(
         "random-access",
         "Random access",
@@ -229,7 +229,7 @@ fn block_sizes(r: &Results, name: &str) -> Vec<u64> {
     v
 }
 
-pub fn sequential(r: &Results) -> Finding {
+pub(crate) fn sequential(r: &Results) -> Finding {
     let mut f = Finding::new(
         "sequential",
         "Sequential throughput",
@@ -312,7 +312,7 @@ pub fn sequential(r: &Results) -> Finding {
     f
 }
 
-pub fn write_persistence(r: &Results) -> Finding {
+pub(crate) fn write_persistence(r: &Results) -> Finding {
     let mut f = Finding::new(
         "write-persistence",
         "Write persistence",
@@ -400,7 +400,7 @@ pub fn write_persistence(r: &Results) -> Finding {
 }
 
 /// io_uring's best (buffered or O_DIRECT) and mmap, per cache state and block size.
-pub fn uring_sequential(r: &Results) -> Finding {
+pub(crate) fn uring_sequential(r: &Results) -> Finding {
     let mut f = Finding::new(
         "uring-sequential",
         "io_uring vs mmap, sequential",

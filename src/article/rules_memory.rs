@@ -20,7 +20,7 @@ fn mib(bytes: f64) -> String {
     format!("{} MiB", sig(bytes / (1u64 << 20) as f64))
 }
 
-pub fn memory_pressure(r: &Results) -> Finding {
+pub(crate) fn memory_pressure(r: &Results) -> Finding {
     let mut f = Finding::new(
         "memory-pressure",
         "Memory pressure",
@@ -113,7 +113,7 @@ pub fn memory_pressure(r: &Results) -> Finding {
     f
 }
 
-pub fn address_space(r: &Results) -> Finding {
+pub(crate) fn address_space(r: &Results) -> Finding {
     let mut f = Finding::new(
         "address-space",
         "32-bit safety",
@@ -173,7 +173,7 @@ pub fn address_space(r: &Results) -> Finding {
     f
 }
 
-pub fn huge_pages(r: &Results) -> Finding {
+pub(crate) fn huge_pages(r: &Results) -> Finding {
     let mut f = Finding::new(
         "huge-pages",
         "Transparent huge pages",

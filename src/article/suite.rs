@@ -6,20 +6,20 @@ use crate::workload::raw::Suite;
 use std::time::Duration;
 use toml::{Table, Value};
 
-pub const TEXT: &str = include_str!("../../workloads/article.toml");
+pub(crate) const TEXT: &str = include_str!("../../workloads/article.toml");
 
 /// Workload names the rules look for.
-pub const COPIES: &str = "copies";
-pub const COPIES_COLD: &str = "copies-cold";
-pub const RANDOM_WARM: &str = "random-warm";
-pub const RANDOM_COLD: &str = "random-cold";
-pub const SEQ_WARM: &str = "sequential-warm";
-pub const SEQ_COLD: &str = "sequential-cold";
-pub const MEMORY_LIMIT: &str = "memory-limit";
-pub const DURABILITY: &str = "durability";
-pub const ADDRESS_SPACE: &str = "address-space";
-pub const THP_SEQ: &str = "thp-sequential";
-pub const THP_RANDOM: &str = "thp-random";
+pub(crate) const COPIES: &str = "copies";
+pub(crate) const COPIES_COLD: &str = "copies-cold";
+pub(crate) const RANDOM_WARM: &str = "random-warm";
+pub(crate) const RANDOM_COLD: &str = "random-cold";
+pub(crate) const SEQ_WARM: &str = "sequential-warm";
+pub(crate) const SEQ_COLD: &str = "sequential-cold";
+pub(crate) const MEMORY_LIMIT: &str = "memory-limit";
+pub(crate) const DURABILITY: &str = "durability";
+pub(crate) const ADDRESS_SPACE: &str = "address-space";
+pub(crate) const THP_SEQ: &str = "thp-sequential";
+pub(crate) const THP_RANDOM: &str = "thp-random";
 
 /// How far a run is scaled down from the full suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ const MIN_RUNTIME: Duration = Duration::from_millis(300);
 const SIZE_KEYS: [&str; 5] = ["size", "io_size", "memory_limit", "address_space_limit", "window"];
 
 /// The article suite at `scale`.
-pub fn load(scale: Scale) -> Result<Suite> {
+pub(crate) fn load(scale: Scale) -> Result<Suite> {
     let mut suite = Suite::parse("article", TEXT)
         .map_err(|message| Error::WorkloadFile { path: "workloads/article.toml".into(), message })?;
     if scale != Scale::Full {
@@ -70,7 +70,7 @@ pub fn load(scale: Scale) -> Result<Suite> {
 /// Scales one workload table. Sizes shrink together; a limit that would fall below what a
 /// process needs (`limits::MIN_*`) is raised to it with every size of the workload, so the
 /// ratios (file 4× the memory limit, file larger than the address space) hold at any scale.
-pub fn rescale(table: &mut Table, scale: Scale) -> std::result::Result<(), String> {
+pub(crate) fn rescale(table: &mut Table, scale: Scale) -> std::result::Result<(), String> {
     let mut divisor = scale.size_divisor() as f64;
     for (key, min) in [
         ("memory_limit", crate::workload::resources::MIN_MEMORY_LIMIT),

@@ -11,14 +11,14 @@ use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 
-pub struct PreadBackend {
+pub(crate) struct PreadBackend {
     file: File,
     durability: Durability,
     pending: Option<Completion>,
 }
 
 /// Opens `data` for `plan`'s backend with the flags its durability and directness need.
-pub fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File> {
+pub(crate) fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File> {
     let mut flags = 0;
     if direct {
         flags |= libc::O_DIRECT;
@@ -54,7 +54,7 @@ pub fn open_data_file(plan: &Plan, data: &DataFile, direct: bool) -> Result<File
 }
 
 /// The O_DIRECT alignment for `data`, checked against the plan's block size.
-pub fn direct_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
+pub(crate) fn direct_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
     let (mem, offset) = match os::fsinfo::dio_align(&data.path) {
         Some((m, o)) => (m as u64, o as u64),
         None => {
@@ -77,7 +77,7 @@ pub fn direct_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
 }
 
 impl PreadBackend {
-    pub fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
+    pub(crate) fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let file = open_data_file(plan, data, plan.backend.is_direct())?;
         Ok(PreadBackend { file, durability: plan.durability, pending: None })
     }

@@ -30,7 +30,7 @@ impl BufferPool {
 
     /// As `new`, backed as `kind` says. Huge-page pools are 2 MiB-aligned regions with
     /// `MADV_HUGEPAGE`, touched once here so the huge pages are allocated before measurement.
-    pub fn with_kind(slots: usize, len: usize, align: usize, kind: BufferKind) -> Result<Self> {
+    pub(crate) fn with_kind(slots: usize, len: usize, align: usize, kind: BufferKind) -> Result<Self> {
         if kind == BufferKind::Plain {
             return BufferPool::new(slots, len, align);
         }
@@ -53,7 +53,7 @@ impl BufferPool {
 
     /// For evidence: how the pool is backed and, for huge-page pools, how much of it the
     /// kernel actually gave huge pages (`AnonHugePages` of its smaps entry).
-    pub fn describe(&self) -> Option<String> {
+    pub(crate) fn describe(&self) -> Option<String> {
         if self.kind == BufferKind::Plain {
             return None;
         }
@@ -83,16 +83,16 @@ impl BufferPool {
         &mut self.map[start..start + self.slot_len]
     }
 
-    pub fn slots(&self) -> usize {
+    pub(crate) fn slots(&self) -> usize {
         self.slots
     }
 
-    pub fn slot_len(&self) -> usize {
+    pub(crate) fn slot_len(&self) -> usize {
         self.slot_len
     }
 
     /// Base address and total length, for registering the pool with the kernel.
-    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
         // SAFETY: `base` lies inside the mapping.
         unsafe { self.map.as_mut_ptr().add(self.base) }
     }

@@ -1,7 +1,7 @@
 //! The backend contract: how bytes move between a file and memory. The run loop owns
 //! everything else (offsets, timing, queue depth, verification, statistics).
 
-pub mod buffered;
+pub(crate) mod buffered;
 pub mod buffers;
 mod mmap;
 mod null;
@@ -15,12 +15,13 @@ pub mod uring;
 
 use crate::backend::buffers::BufferPool;
 use crate::base::error::{Error, Result};
-pub use crate::workload::backends::BackendKind;
+pub(crate) use crate::workload::backends::BackendKind;
 
-pub use buffered::PreadBackend;
-pub use open::{BackendFactory, BuiltIn, open, required_alignment};
+pub(crate) use buffered::PreadBackend;
+pub(crate) use open::required_alignment;
+pub use open::{BackendFactory, BuiltIn, open};
 pub use probes::{MappedRegion, Probes, SubmitTimes};
-pub use queue::SlotBuf;
+pub(crate) use queue::SlotBuf;
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +112,9 @@ pub trait Backend: Send {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Setup {
     /// What is in force, stored in results as `backend_setup`.
-    pub in_force: serde_json::Map<String, serde_json::Value>,
+    pub(crate) in_force: serde_json::Map<String, serde_json::Value>,
     /// What setup did and how it went, kept with the evidence.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The error of a backend handed an operation kind that reaches it only through an adapter.

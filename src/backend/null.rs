@@ -5,7 +5,7 @@ use super::{Backend, Completion, Op};
 use crate::base::error::Result;
 
 #[derive(Default)]
-pub struct NullBackend {
+pub(crate) struct NullBackend {
     pending: Option<Completion>,
 }
 

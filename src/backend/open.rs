@@ -7,7 +7,7 @@ use crate::datafile::blocks::DataFile;
 use crate::workload::plan::{Plan, Rw};
 
 /// Alignment the loop must give buffers, offsets and lengths for this plan's backend.
-pub fn required_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
+pub(crate) fn required_alignment(plan: &Plan, data: &DataFile) -> Result<u64> {
     if !plan.backend.is_direct() {
         Ok(1)
     } else if plan.rw.is_records() {

@@ -8,16 +8,16 @@ use crate::base::stats::{self, Hist};
 #[derive(Default)]
 pub struct Probes<'a> {
     /// A region the backend mapped: its smaps entry is read as evidence before it is unmapped.
-    pub mapped: Option<MappedRegion>,
+    pub(crate) mapped: Option<MappedRegion>,
     /// Submit-side times, for queue backends.
-    pub submit: Option<&'a mut SubmitTimes>,
+    pub(crate) submit: Option<&'a mut SubmitTimes>,
 }
 
 /// A region a backend mapped, so its smaps entry can be read before it is unmapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MappedRegion {
-    pub addr: usize,
-    pub len: usize,
+    pub(crate) addr: usize,
+    pub(crate) len: usize,
 }
 
 /// Submit-side times a queue backend records (fio's slat): one record per hand-off of one or
@@ -25,30 +25,30 @@ pub struct MappedRegion {
 #[derive(Clone)]
 pub struct SubmitTimes {
     /// What one record times, stored in results as `submit.measures`.
-    pub measures: &'static str,
-    pub hist: Hist,
+    pub(crate) measures: &'static str,
+    pub(crate) hist: Hist,
     /// Operations handed over by the recorded calls.
-    pub ops: u64,
+    pub(crate) ops: u64,
 }
 
 impl SubmitTimes {
-    pub fn new(measures: &'static str) -> Self {
+    pub(crate) fn new(measures: &'static str) -> Self {
         SubmitTimes { measures, hist: stats::new_hist(), ops: 0 }
     }
 
     #[inline]
-    pub fn record(&mut self, ns: u64, ops: u64) {
+    pub(crate) fn record(&mut self, ns: u64, ops: u64) {
         self.hist.saturating_record(ns.max(1));
         self.ops += ops;
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.hist.reset();
         self.ops = 0;
     }
 
     /// Adds `other` (another worker's times) into `self`.
-    pub fn merge(&mut self, other: &SubmitTimes) {
+    pub(crate) fn merge(&mut self, other: &SubmitTimes) {
         stats::merge(&mut self.hist, &other.hist);
         self.ops += other.ops;
     }

@@ -22,7 +22,7 @@ use crate::workload::plan::Plan;
 use std::collections::VecDeque;
 
 /// Opens `plan`'s backends for record updates: mmap as it is, the others wrapped in `Rmw`.
-pub fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -> Result<Vec<Box<dyn Backend>>> {
+pub(crate) fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -> Result<Vec<Box<dyn Backend>>> {
     match plan.backend {
         // A mapping updates in place (the backend handles `OpKind::Update` itself).
         b if b.capabilities().maps_file => factory.open(plan, data),
@@ -41,7 +41,7 @@ pub fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -> Resul
 }
 
 /// The O_DIRECT alignment of `data`'s filesystem (memory and offsets), as `direct` uses it.
-pub fn direct_alignment(data: &DataFile) -> u64 {
+pub(crate) fn direct_alignment(data: &DataFile) -> u64 {
     match crate::os::fsinfo::dio_align(&data.path) {
         Some((mem, offset)) => mem.max(offset) as u64,
         None => crate::os::fsinfo::fs_block_size(&data.path).unwrap_or(4096),
@@ -68,7 +68,7 @@ struct Slot {
     buf: Option<SlotBuf>,
 }
 
-pub struct Rmw {
+pub(crate) struct Rmw {
     inner: Box<dyn Backend>,
     unit: u64,
     record: u64,

@@ -29,7 +29,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 /// The error of `lines` on a pattern other than scan.
-pub fn lines_elsewhere() -> Error {
+pub(crate) fn lines_elsewhere() -> Error {
     Error::Unsupported {
         backend: "lines".into(),
         reason: "lines is the naive line-by-line reader: it runs only rw = scan".into(),
@@ -37,7 +37,7 @@ pub fn lines_elsewhere() -> Error {
 }
 
 /// Opens one scanner per worker thread.
-pub fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -> Result<Vec<Box<dyn Backend>>> {
+pub(crate) fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -> Result<Vec<Box<dyn Backend>>> {
     let mut out: Vec<Box<dyn Backend>> = Vec::new();
     for _ in 0..plan.threads {
         out.push(match plan.backend {

@@ -45,7 +45,7 @@ enum Flavor {
     Pread,
 }
 
-pub struct TokioBackend {
+pub(crate) struct TokioBackend {
     rt: Arc<Runtime>,
     flavor: Flavor,
     /// One sender per task; task `i` serves slot `i` (sync operations go to task 0).
@@ -62,7 +62,7 @@ pub struct TokioBackend {
 const MAX_BLOCKING_THREADS: usize = 512;
 
 /// The runtime every worker thread's backend shares, as a service has one.
-pub fn runtime() -> Result<Arc<Runtime>> {
+pub(crate) fn runtime() -> Result<Arc<Runtime>> {
     ::tokio::runtime::Builder::new_multi_thread()
         .thread_name("iobench-tokio")
         .max_blocking_threads(MAX_BLOCKING_THREADS)
@@ -72,7 +72,7 @@ pub fn runtime() -> Result<Arc<Runtime>> {
 }
 
 impl TokioBackend {
-    pub fn open(plan: &Plan, data: &DataFile, rt: Arc<Runtime>) -> Result<Self> {
+    pub(crate) fn open(plan: &Plan, data: &DataFile, rt: Arc<Runtime>) -> Result<Self> {
         let flavor =
             if plan.backend == crate::workload::backends::BackendKind::Tokio { Flavor::Fs } else { Flavor::Pread };
         let datasync = matches!(plan.durability, Durability::Fdatasync { .. });

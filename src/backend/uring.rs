@@ -48,7 +48,7 @@ fn flag_names(flags: u8) -> Vec<&'static str> {
     FLAG_NAMES.iter().filter(|(f, _)| flags & f != 0).map(|(_, n)| *n).collect()
 }
 
-pub struct UringBackend {
+pub(crate) struct UringBackend {
     ring: IoUring,
     file: File,
     opts: UringOptions,
@@ -72,7 +72,7 @@ pub struct UringBackend {
 }
 
 impl UringBackend {
-    pub fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
+    pub(crate) fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let backend = plan.backend.to_string();
         let opts = plan.uring.unwrap_or(UringOptions {
             fixedbufs: false,

@@ -8,24 +8,24 @@ use std::sync::OnceLock;
 
 /// Raw clock readings; convert differences with `ns`.
 #[derive(Clone)]
-pub struct Clock(quanta::Clock);
+pub(crate) struct Clock(quanta::Clock);
 
 impl Clock {
     /// The process-wide clock (calibrated once, on first use).
-    pub fn get() -> &'static Clock {
+    pub(crate) fn get() -> &'static Clock {
         static CLOCK: OnceLock<Clock> = OnceLock::new();
         CLOCK.get_or_init(|| Clock(quanta::Clock::new()))
     }
 
     /// A raw reading: ticks of the fastest reliable source.
     #[inline(always)]
-    pub fn raw(&self) -> u64 {
+    pub(crate) fn raw(&self) -> u64 {
         self.0.raw()
     }
 
     /// Nanoseconds between two raw readings (0 if `end` is not after `start`).
     #[inline(always)]
-    pub fn ns(&self, start: u64, end: u64) -> u64 {
+    pub(crate) fn ns(&self, start: u64, end: u64) -> u64 {
         self.0.delta_as_nanos(start, end)
     }
 }

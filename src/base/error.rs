@@ -81,17 +81,17 @@ impl Error {
     }
 
     /// Ctrl-C or SIGTERM stopped a run.
-    pub fn interrupted() -> Self {
+    pub(crate) fn interrupted() -> Self {
         Error::Interrupted { during: None }
     }
 
     /// Ctrl-C or SIGTERM stopped `during` (`creating iobench-1g-0.dat`).
-    pub fn interrupted_while(during: impl Into<String>) -> Self {
+    pub(crate) fn interrupted_while(during: impl Into<String>) -> Self {
         Error::Interrupted { during: Some(during.into()) }
     }
 
     /// The last OS error, with context.
-    pub fn last_os(context: impl Into<String>) -> Self {
+    pub(crate) fn last_os(context: impl Into<String>) -> Self {
         Error::io(context, std::io::Error::last_os_error())
     }
 
@@ -104,7 +104,7 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Adds file or step context to `std::io::Result`s.
-pub trait IoContext<T> {
+pub(crate) trait IoContext<T> {
     fn context(self, context: impl FnOnce() -> String) -> Result<T>;
 }
 

@@ -2,7 +2,7 @@
 //! units (sizes and durations, each with its one text parser), the loop's clock, the stop flag,
 //! and statistics (histograms, time series).
 
-pub mod clock;
+pub(crate) mod clock;
 pub mod error;
 pub mod stats;
 pub mod stop;

@@ -56,7 +56,7 @@ pub fn format_size(bytes: u64) -> String {
 }
 
 /// Bytes as a short human figure with three significant digits: `3.76 GB`, `512 MB`, `4.10 kB`.
-pub fn format_bytes(bytes: u64) -> String {
+pub(crate) fn format_bytes(bytes: u64) -> String {
     let b = bytes as f64;
     let (v, unit) = match bytes {
         0..1_000 => return format!("{bytes} B"),
@@ -93,7 +93,7 @@ pub fn format_ns(ns: f64) -> String {
 }
 
 /// Civil date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-pub fn civil_date(days: u64) -> (i64, u32, u32) {
+pub(crate) fn civil_date(days: u64) -> (i64, u32, u32) {
     let z = days as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -55,7 +55,7 @@ impl DataFile {
     }
 
     /// Where the file for (size, seed) lives in `dir`.
-    pub fn default_path(dir: &Path, size: u64, seed: u64) -> PathBuf {
+    pub(crate) fn default_path(dir: &Path, size: u64, seed: u64) -> PathBuf {
         dir.join(format!("iobench-{}-{seed:x}.dat", format_size(size)))
     }
 

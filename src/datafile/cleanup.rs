@@ -26,14 +26,14 @@ thread_local! {
 
 /// Removes, when dropped, everything recorded while it was active (unless `keep`).
 #[must_use = "files are removed when the scope is dropped"]
-pub struct Scope {
+pub(crate) struct Scope {
     keep: bool,
     outer: Option<Recorded>,
 }
 
 impl Scope {
     /// Starts recording on this thread. `keep` (`--keep-files`) records but removes nothing.
-    pub fn enter(keep: bool) -> Scope {
+    pub(crate) fn enter(keep: bool) -> Scope {
         signals::keep_files(keep);
         let outer = RECORDED.with(|r| r.borrow_mut().replace(Vec::new()));
         Scope { keep, outer }
@@ -65,7 +65,7 @@ impl Drop for Scope {
 
 /// Records `path` (a file or directory iobench just created) for removal at the end of the
 /// active scope. Does nothing without a scope.
-pub fn record_created(path: &Path) {
+pub(crate) fn record_created(path: &Path) {
     RECORDED.with(|r| {
         let mut r = r.borrow_mut();
         let Some(list) = r.as_mut() else { return };
@@ -78,7 +78,7 @@ pub fn record_created(path: &Path) {
 }
 
 /// `std::fs::create_dir_all`, recording every directory level it had to create.
-pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_all(dir: &Path) -> io::Result<()> {
     let mut missing = Vec::new();
     let mut p = dir;
     while !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_err() {

@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// The temporary file a generator writes into.
-pub struct Sink {
+pub(crate) struct Sink {
     file: File,
     path: PathBuf,
     size: u64,
@@ -20,7 +20,7 @@ pub struct Sink {
 
 impl Sink {
     /// Appends `bytes`; fails at once after Ctrl-C, and names the fix when the disk is full.
-    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<()> {
         if crate::base::stop::requested() {
             return Err(Error::interrupted_while(format!("creating {}", self.path.display())));
         }
@@ -28,7 +28,7 @@ impl Sink {
     }
 
     /// Overwrites `bytes` at `offset` (a header whose figures are known only at the end).
-    pub fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
+    pub(crate) fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
         self.file.write_all_at(bytes, offset).map_err(|e| self.error(e))
     }
 
@@ -46,7 +46,7 @@ impl Sink {
 }
 
 /// Creates `path` (about `size` bytes) atomically with `generate`, replacing what was there.
-pub fn create(path: &Path, size: u64, generate: impl FnOnce(&mut Sink) -> Result<()>) -> Result<()> {
+pub(crate) fn create(path: &Path, size: u64, generate: impl FnOnce(&mut Sink) -> Result<()>) -> Result<()> {
     let existed = std::fs::symlink_metadata(path).is_ok();
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.iobench-partial"));
@@ -74,14 +74,14 @@ pub fn create(path: &Path, size: u64, generate: impl FnOnce(&mut Sink) -> Result
 }
 
 /// What is at the path of a generated file.
-pub enum Found {
+pub(crate) enum Found {
     Missing,
     /// A regular file of this length; its owner's check decides whether it is intact.
     File(u64),
 }
 
 /// Looks at `path` without following a link: a directory, device or link there is refused.
-pub fn look(path: &Path) -> Result<Found> {
+pub(crate) fn look(path: &Path) -> Result<Found> {
     let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(Found::Missing) };
     if !meta.file_type().is_file() {
         return Err(Error::Refused(format!(
@@ -94,7 +94,7 @@ pub fn look(path: &Path) -> Result<Found> {
 
 /// A damaged file at `path` may be replaced only if its start still looks like iobench's
 /// (`looks_ours`) or it carries iobench's marker.
-pub fn replaceable(path: &Path, looks_ours: bool) -> Result<()> {
+pub(crate) fn replaceable(path: &Path, looks_ours: bool) -> Result<()> {
     if looks_ours || crate::datafile::marks::is_marked(path) {
         Ok(())
     } else {

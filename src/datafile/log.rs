@@ -22,7 +22,7 @@ const MAX_LINE: usize = 400;
 const CHUNK: usize = 1 << 20;
 
 /// The log of (size, seed) in `dir`.
-pub fn path(dir: &Path, size: u64, seed: u64) -> PathBuf {
+pub(crate) fn path(dir: &Path, size: u64, seed: u64) -> PathBuf {
     dir.join(format!("iobench-log-{}-{seed:x}.log", format_size(size)))
 }
 

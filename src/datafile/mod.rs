@@ -4,9 +4,9 @@
 //! invocation created.
 
 pub mod blocks;
-pub mod cleanup;
-pub mod generate;
+pub(crate) mod cleanup;
+pub(crate) mod generate;
 pub mod log;
-pub mod marks;
+pub(crate) mod marks;
 pub mod records;
 pub mod safety;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 const CHUNK: usize = 1 << 20;
 
 /// The record file of (size, record size, seed) in `dir`.
-pub fn path(dir: &Path, size: u64, record_size: u64, seed: u64) -> PathBuf {
+pub(crate) fn path(dir: &Path, size: u64, record_size: u64, seed: u64) -> PathBuf {
     dir.join(format!("iobench-records-{}-r{record_size}-{seed:x}.dat", format_size(size)))
 }
 

@@ -34,7 +34,7 @@ pub struct Policy {
 
 /// What is at a target path, looked at without following a symbolic link.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Missing,
     /// Written by iobench with this seed and complete.
     Ours,
@@ -53,7 +53,7 @@ pub enum Target {
 }
 
 /// Looks at `path` for a data file of `size` bytes made with `seed`.
-pub fn classify(path: &Path, size: u64, seed: u64) -> Target {
+pub(crate) fn classify(path: &Path, size: u64, seed: u64) -> Target {
     let Ok(meta) = std::fs::symlink_metadata(path) else { return Target::Missing };
     let ft = meta.file_type();
     if ft.is_symlink() {
@@ -78,7 +78,7 @@ pub fn classify(path: &Path, size: u64, seed: u64) -> Target {
 }
 
 /// Checks `plan`'s target against `policy` before anything runs, and records what was allowed.
-pub fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
+pub(crate) fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
     let Some(path) = plan.filename.clone() else {
         check_dir(&plan.dir, "dir")?;
         let path = DataFile::default_path(&plan.dir, plan.size_bytes, plan.seed);
@@ -192,7 +192,7 @@ pub fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
 
 /// The data file for `plan`: its own file in `dir`, or the file `filename` names, under the
 /// rules above. Returns the file and whether iobench wrote it now.
-pub fn prepare(plan: &Plan) -> Result<(DataFile, bool)> {
+pub(crate) fn prepare(plan: &Plan) -> Result<(DataFile, bool)> {
     let Some(path) = &plan.filename else { return DataFile::prepare(&plan.dir, plan.size_bytes, plan.seed) };
     let (size, seed, writes) = (plan.size_bytes, plan.seed, plan.rw.has_writes());
     let data = DataFile { path: path.clone(), size, seed };

@@ -9,7 +9,7 @@ use crate::os::usage::Usage;
 use crate::result::{CacheEvidence, Cpu, Faults, Measured, Series, SubmitStats, SyncStats, ThreadFigures};
 
 /// The run's figures, without what only the caller knows (backend setup, evidence, pattern).
-pub fn assemble(
+pub(crate) fn assemble(
     workers: &[WorkerStats],
     usage: Usage,
     resident: f64,

@@ -12,14 +12,14 @@ use crate::workload::pattern_keys::RecordsIo;
 use crate::workload::plan::{Plan, Rw};
 
 /// The data file a plan runs on, with what the pattern must check later.
-pub enum FileKind {
+pub(crate) enum FileKind {
     Blocks,
     Records { record_size: u64, before: Tally },
     Scan { want: Counts },
 }
 
 /// Prepares the plan's data file: the block pattern (see `safety`), a record file or a log.
-pub fn prepare(plan: &Plan) -> Result<(DataFile, FileKind)> {
+pub(crate) fn prepare(plan: &Plan) -> Result<(DataFile, FileKind)> {
     match (plan.rw, plan.records) {
         (Rw::Scan, _) => {
             let (data, want) = crate::datafile::log::prepare(&plan.dir, plan.size_bytes, plan.seed)?;
@@ -37,7 +37,7 @@ pub fn prepare(plan: &Plan) -> Result<(DataFile, FileKind)> {
 impl FileKind {
     /// Checks the counts a scan stored in its slot's buffer.
     #[inline]
-    pub fn check_scan(&self, data: &DataFile, slot: &[u8]) -> Result<()> {
+    pub(crate) fn check_scan(&self, data: &DataFile, slot: &[u8]) -> Result<()> {
         if let FileKind::Scan { want } = self {
             let got = Counts::load(slot);
             if got != *want {
@@ -49,7 +49,7 @@ impl FileKind {
 
     /// After a run: checks the record file against the updates completed (ramp included) and
     /// returns the pattern's figures.
-    pub fn after_run(
+    pub(crate) fn after_run(
         &mut self,
         plan: &Plan,
         data: &DataFile,

@@ -6,7 +6,7 @@ use crate::base::error::{Error, Result};
 use crate::datafile::blocks::DataFile;
 
 /// Turns a completion's result into an error naming the operation, or the byte count.
-pub fn check_completion(op: &Op, result: i64, data: &DataFile) -> Result<()> {
+pub(crate) fn check_completion(op: &Op, result: i64, data: &DataFile) -> Result<()> {
     if op.kind == OpKind::Sync {
         return if result < 0 {
             Err(Error::io(

@@ -1,12 +1,12 @@
 //! The run: a plan made ready (data file in its cache state, system knobs set, backends open,
 //! buffers allocated), then the one loop every backend runs in, and its figures assembled.
 
-pub mod assemble;
-pub mod checks;
-pub mod completion;
-pub mod offsets;
+pub(crate) mod assemble;
+pub(crate) mod checks;
+pub(crate) mod completion;
+pub(crate) mod offsets;
 pub mod prepared;
-pub mod system;
+pub(crate) mod system;
 pub mod worker;
 
 pub use prepared::Prepared;
@@ -18,19 +18,19 @@ use crate::workload::plan::Plan;
 use std::time::Duration;
 
 /// Interval of the time series kept in every result.
-pub const DEFAULT_SERIES_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_SERIES_INTERVAL: Duration = Duration::from_secs(1);
 
 /// When a measured run ends: after `runtime`, after `ops_per_thread` operations per worker,
 /// whichever comes first (at least one must be set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StopAt {
-    pub runtime: Option<Duration>,
-    pub ops_per_thread: Option<u64>,
+    pub(crate) runtime: Option<Duration>,
+    pub(crate) ops_per_thread: Option<u64>,
 }
 
 impl StopAt {
     /// The plan's `runtime` and `io_size` (bytes per thread, as operations).
-    pub fn from_plan(plan: &Plan) -> StopAt {
+    pub(crate) fn from_plan(plan: &Plan) -> StopAt {
         let op_bytes = plan.op_bytes();
         StopAt { runtime: plan.runtime(), ops_per_thread: plan.io_size_bytes.map(|b| (b / op_bytes).max(1)) }
     }
@@ -47,7 +47,7 @@ pub fn execute(plan: &Plan, notes: Vec<String>) -> Result<RunResult> {
 }
 
 /// `execute` with the caller's time-series interval (a `series_interval` key overrides it).
-pub fn execute_with(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
+pub(crate) fn execute_with(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> Result<RunResult> {
     run_on(plan, notes, series_interval, &BuiltIn)
 }
 

@@ -11,7 +11,7 @@ use rand_distr::{Distribution as _, Zipf};
 /// count is a bijection that scatters zipf's hot ranks over the whole file, as fio does.
 const SCATTER: u128 = (1 << 61) - 1;
 
-pub struct OpStream {
+pub(crate) struct OpStream {
     random: bool,
     /// Uniform random offsets without repeats within a pass (fio's random map).
     map: Option<RandomMap>,
@@ -28,7 +28,7 @@ pub struct OpStream {
 impl OpStream {
     /// The stream of worker `worker` of `workers`. Sequential workers start at evenly spaced
     /// blocks; random ones use their own seeds, so workers do not all hit the same blocks.
-    pub fn new(plan: &Plan, worker: u32, workers: u32) -> Self {
+    pub(crate) fn new(plan: &Plan, worker: u32, workers: u32) -> Self {
         // A scan always covers the whole file from offset 0; records are blocks of record size.
         let blocks = if plan.rw == Rw::Scan { 1 } else { plan.blocks() };
         let fixed = match plan.rw {
@@ -56,7 +56,7 @@ impl OpStream {
 
     /// The next operation's direction and offset.
     #[inline]
-    pub fn next_op(&mut self) -> (OpKind, u64) {
+    pub(crate) fn next_op(&mut self) -> (OpKind, u64) {
         let kind = match (self.fixed, self.read_pct) {
             (Some(k), _) => k,
             (None, 100) => OpKind::Read,

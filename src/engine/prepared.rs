@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 /// `run` may be called many times (benches do); each call is one measured run.
 pub struct Prepared<'p> {
     plan: &'p Plan,
-    pub data: DataFile,
+    pub(crate) data: DataFile,
     /// Declared before `pools` so it is dropped first: queue backends wait there for operations
     /// still writing into pool buffers.
     backends: Vec<Box<dyn Backend>>,
@@ -37,7 +37,7 @@ pub struct Prepared<'p> {
     resident: f64,
     /// Block pattern, record file or log: what the article's patterns check (see `checks`).
     file_kind: FileKind,
-    pub series_interval: Duration,
+    pub(crate) series_interval: Duration,
     /// Whether a write run ends with a timed sync of the file (`final_sync_ns`). Benches that
     /// call `run` many times turn it off: a sync between calls cleans every page, so the next
     /// call's first write to each page faults again and the cost per operation would depend on
@@ -59,7 +59,7 @@ impl<'p> Prepared<'p> {
     }
 
     /// `plan` made ready on the backends `factory` opens (one per worker thread).
-    pub fn with_factory(plan: &'p Plan, factory: &dyn backend::BackendFactory) -> Result<Prepared<'p>> {
+    pub(crate) fn with_factory(plan: &'p Plan, factory: &dyn backend::BackendFactory) -> Result<Prepared<'p>> {
         let (data, file_kind) = checks::prepare(plan)?;
         let system = SystemGuard::apply(&plan.tuning, &data.path)?;
         let align = backend::required_alignment(plan, &data)?;

@@ -6,7 +6,7 @@ use crate::workload::tuning::Tuning;
 
 /// System settings changed for one run; dropping it restores them (see `os::knobs`).
 #[derive(Debug, Default)]
-pub struct SystemGuard {
+pub(crate) struct SystemGuard {
     knobs: Vec<crate::os::knobs::KnobGuard>,
 }
 
@@ -14,7 +14,7 @@ impl SystemGuard {
     /// Applies the plan's system settings for a run on `data_path`: THP mode, the backing
     /// device's readahead, then dropping the page cache. Each change is undone when the guard
     /// drops (on error too: knobs already set are restored as the partial guard drops).
-    pub fn apply(tuning: &Tuning, data_path: &std::path::Path) -> Result<SystemGuard> {
+    pub(crate) fn apply(tuning: &Tuning, data_path: &std::path::Path) -> Result<SystemGuard> {
         use crate::os::knobs::{self, KnobGuard};
         let mut guard = SystemGuard::default();
         if let Some(mode) = tuning.thp_system {

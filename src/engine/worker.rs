@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The loop's clock: raw readings, and nanoseconds between two of them. The runs use the TSC
 /// (`Clock`); tests use a clock that advances by a fixed step per reading.
-pub trait LoopClock {
+pub(crate) trait LoopClock {
     fn raw(&self) -> u64;
     fn ns(&self, start: u64, end: u64) -> u64;
 }
@@ -56,33 +56,33 @@ impl LoopClock for Clock {
 }
 
 /// What every worker of a run shares.
-pub struct WorkerContext<'a> {
-    pub plan: &'a Plan,
-    pub stop_at: StopAt,
-    pub data: &'a DataFile,
-    pub file_kind: &'a FileKind,
+pub(crate) struct WorkerContext<'a> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) stop_at: StopAt,
+    pub(crate) data: &'a DataFile,
+    pub(crate) file_kind: &'a FileKind,
     /// Met by every worker (and the timer) once bound, so measurement starts together.
-    pub barrier: &'a Barrier,
+    pub(crate) barrier: &'a Barrier,
     /// Set by a worker that failed: the others stop at their next check.
-    pub failed: &'a AtomicBool,
-    pub interval_ns: u64,
+    pub(crate) failed: &'a AtomicBool,
+    pub(crate) interval_ns: u64,
     /// Reads the calling thread's major faults, for the time series.
-    pub major_faults: fn() -> u64,
+    pub(crate) major_faults: fn() -> u64,
 }
 
 /// What one worker measured.
-pub struct WorkerStats {
-    pub read_ops: u64,
-    pub write_ops: u64,
-    pub bytes: u64,
-    pub runtime_ns: u64,
-    pub series: SeriesRecorder,
-    pub sync_hist: Hist,
-    pub verified_blocks: u64,
+pub(crate) struct WorkerStats {
+    pub(crate) read_ops: u64,
+    pub(crate) write_ops: u64,
+    pub(crate) bytes: u64,
+    pub(crate) runtime_ns: u64,
+    pub(crate) series: SeriesRecorder,
+    pub(crate) sync_hist: Hist,
+    pub(crate) verified_blocks: u64,
     /// Data operations completed, ramp included: what a record file is checked against.
-    pub completed: u64,
+    pub(crate) completed: u64,
     /// Queue backends' submit-side times (fio's slat) in the measured interval.
-    pub submit: Option<SubmitTimes>,
+    pub(crate) submit: Option<SubmitTimes>,
 }
 
 /// What the loop does with a read's bytes, inside the timed operation: the plan's `consume`
@@ -127,7 +127,7 @@ impl ReadWork {
 
 /// Runs one worker: binds the backend to this thread, meets the others at the barrier, and
 /// runs the loop until the stop condition holds.
-pub fn run<C: LoopClock>(
+pub(crate) fn run<C: LoopClock>(
     ctx: &WorkerContext<'_>,
     clock: &C,
     stream: &mut OpStream,

@@ -33,7 +33,7 @@ pub struct Environment {
 
 /// Buffer size of the memory ceilings: eight times the largest L3 cache of common servers, and small
 /// enough (about 0.15 s) that every `iobench run` can afford to measure them.
-pub const CEILING_BUFFER_BYTES: usize = 256 << 20;
+pub(crate) const CEILING_BUFFER_BYTES: usize = 256 << 20;
 
 impl Environment {
     /// Captures the machine and the filesystem holding `dir`, without the memory ceilings.

@@ -97,7 +97,7 @@ pub struct MappingEvidence {
 }
 
 /// Readings taken when measurement started.
-pub struct EvidenceProbe {
+pub(crate) struct EvidenceProbe {
     vm: VmStat,
     device: Option<BlockDevice>,
     sectors: Option<(u64, u64)>,
@@ -119,7 +119,7 @@ fn residency_pct(data: &DataFile) -> Option<f64> {
 
 impl Evidence {
     /// Readings at the start of measurement. `sample_iowq` starts a sampler of io-wq threads.
-    pub fn start(data: &DataFile, sample_iowq: bool) -> EvidenceProbe {
+    pub(crate) fn start(data: &DataFile, sample_iowq: bool) -> EvidenceProbe {
         let device = blockdev::of_path(&data.path);
         let iowq = sample_iowq.then(IowqSampler::start);
         let resident = residency_pct(data);
@@ -139,14 +139,14 @@ impl Evidence {
 
 /// The device's write counter at the start of measurement, kept past `EvidenceProbe::finish`
 /// so the bytes written through the final sync can be read after it.
-pub struct WriteCounter {
+pub(crate) struct WriteCounter {
     device: Option<BlockDevice>,
     sectors: Option<(u64, u64)>,
 }
 
 impl WriteCounter {
     /// Bytes the device wrote since measurement started.
-    pub fn written_since_start(&self) -> Option<u64> {
+    pub(crate) fn written_since_start(&self) -> Option<u64> {
         let (_, w0) = self.sectors?;
         let (_, w1) = self.device.as_ref()?.sectors()?;
         Some(w1.saturating_sub(w0) * 512)
@@ -154,14 +154,14 @@ impl WriteCounter {
 }
 
 impl EvidenceProbe {
-    pub fn write_counter(&self) -> WriteCounter {
+    pub(crate) fn write_counter(&self) -> WriteCounter {
         WriteCounter { device: self.device.clone(), sectors: self.sectors }
     }
 
     /// Readings at the end, while the backend still holds `mapped` (its mapping, if any).
     /// `read_bytes` and `written_bytes` are what the workload moved in the measured interval;
     /// `setup` is what setup did (the loop's and the backend's notes).
-    pub fn finish(
+    pub(crate) fn finish(
         self,
         data: &DataFile,
         mapped: Option<MappedRegion>,

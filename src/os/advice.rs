@@ -29,7 +29,7 @@ pub enum Advice {
 }
 
 impl Advice {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Advice::Normal => "normal",
             Advice::Random => "random",
@@ -53,7 +53,7 @@ pub enum FadviseHint {
 }
 
 impl FadviseHint {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FadviseHint::Normal => "normal",
             FadviseHint::Random => "random",
@@ -74,7 +74,7 @@ fn unsupported(backend: &str, what: &str, since: &str) -> Error {
 /// Applies a `posix_fadvise` hint to the whole file. Random and sequential change the open
 /// file's readahead (per descriptor); willneed starts reading the file in; noreuse marks its
 /// pages as used once (6.3+ acts on it). `backend` names who asked, for the skip reason.
-pub fn apply_fadvise(file: &File, hint: FadviseHint, backend: &str) -> Result<()> {
+pub(crate) fn apply_fadvise(file: &File, hint: FadviseHint, backend: &str) -> Result<()> {
     let (advice, name) = match hint {
         FadviseHint::Normal => (libc::POSIX_FADV_NORMAL, "POSIX_FADV_NORMAL"),
         FadviseHint::Random => (libc::POSIX_FADV_RANDOM, "POSIX_FADV_RANDOM"),
@@ -110,7 +110,7 @@ fn raw_madvise(addr: *mut u8, len: usize, advice: libc::c_int) -> std::io::Resul
 }
 
 /// Applies an mmap advice to `[addr, addr + len)`.
-pub fn apply_madvise(addr: *mut u8, len: usize, advice: Advice) -> Result<()> {
+pub(crate) fn apply_madvise(addr: *mut u8, len: usize, advice: Advice) -> Result<()> {
     let (value, name, since) = madv(advice);
     raw_madvise(addr, len, value).map_err(|e| match e.raw_os_error() {
         Some(libc::EINVAL) => unsupported("mmap", name, since),
@@ -120,7 +120,7 @@ pub fn apply_madvise(addr: *mut u8, len: usize, advice: Advice) -> Result<()> {
 
 /// Prefaults `[addr, addr + len)` with `MADV_POPULATE_READ` or `_WRITE` (5.14+). Unlike
 /// `MAP_POPULATE` these report failure.
-pub fn populate(addr: *mut u8, len: usize, write: bool) -> Result<()> {
+pub(crate) fn populate(addr: *mut u8, len: usize, write: bool) -> Result<()> {
     let (value, name) = if write {
         (libc::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
     } else {
@@ -134,7 +134,7 @@ pub fn populate(addr: *mut u8, len: usize, write: bool) -> Result<()> {
 
 /// What `MADV_COLLAPSE` did. It is best effort: only EINVAL (kernel lacks it, or the mapping
 /// can never hold huge pages) is an error; anything else is reported as the outcome.
-pub fn collapse(addr: *mut u8, len: usize) -> Result<String> {
+pub(crate) fn collapse(addr: *mut u8, len: usize) -> Result<String> {
     match raw_madvise(addr, len, MADV_COLLAPSE) {
         Ok(()) => Ok("MADV_COLLAPSE: collapsed".into()),
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {

@@ -8,15 +8,15 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockDevice {
+pub(crate) struct BlockDevice {
     /// Kernel name (`vda`, `nvme0n1p2`).
-    pub name: String,
-    pub major: u32,
-    pub minor: u32,
+    pub(crate) name: String,
+    pub(crate) major: u32,
+    pub(crate) minor: u32,
     /// sysfs directory of the device (partition or disk).
-    pub sysfs: PathBuf,
+    pub(crate) sysfs: PathBuf,
     /// sysfs directory of the whole disk (the partition's parent, or `sysfs`).
-    pub disk: PathBuf,
+    pub(crate) disk: PathBuf,
 }
 
 /// What `iobench env` reports about the device.
@@ -34,7 +34,7 @@ pub struct DeviceInfo {
 }
 
 /// The block device holding `path`, if it has one.
-pub fn of_path(path: &Path) -> Option<BlockDevice> {
+pub(crate) fn of_path(path: &Path) -> Option<BlockDevice> {
     let dev = std::fs::metadata(path).ok()?.dev();
     let (major, minor) = (libc::major(dev), libc::minor(dev));
     let sysfs = std::fs::canonicalize(format!("/sys/dev/block/{major}:{minor}")).ok()?;
@@ -45,15 +45,15 @@ pub fn of_path(path: &Path) -> Option<BlockDevice> {
 
 impl BlockDevice {
     /// The knob that sets this device's readahead (per disk, shared by its partitions).
-    pub fn read_ahead_kb_path(&self) -> PathBuf {
+    pub(crate) fn read_ahead_kb_path(&self) -> PathBuf {
         self.disk.join("queue/read_ahead_kb")
     }
 
-    pub fn info(&self) -> DeviceInfo {
-        let q = |f: &str| read_trim(&self.disk.join("queue").join(f));
+    pub(crate) fn info(&self) -> DeviceInfo {
+        let q = |f: &str| read_trim(self.disk.join("queue").join(f));
         let num = |f: &str| q(f).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         let dev = self.disk.join("device");
-        let model = read_trim(&dev.join("model"))
+        let model = read_trim(dev.join("model"))
             .filter(|m| !m.is_empty())
             .or_else(|| {
                 // virtio and some others have no model: name the driver instead.
@@ -74,7 +74,7 @@ impl BlockDevice {
     }
 
     /// (sectors read, sectors written) of this device (partition or disk) from /proc/diskstats.
-    pub fn sectors(&self) -> Option<(u64, u64)> {
+    pub(crate) fn sectors(&self) -> Option<(u64, u64)> {
         let text = std::fs::read_to_string("/proc/diskstats").ok()?;
         parse_diskstats(&text, self.major, self.minor)
     }
@@ -82,7 +82,7 @@ impl BlockDevice {
 
 /// Sectors read and written (fields 6 and 10) of the line for `major:minor`. Sectors are
 /// always 512 bytes here, whatever the device's block size.
-pub fn parse_diskstats(text: &str, major: u32, minor: u32) -> Option<(u64, u64)> {
+pub(crate) fn parse_diskstats(text: &str, major: u32, minor: u32) -> Option<(u64, u64)> {
     text.lines().find_map(|line| {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.len() < 10 || f[0].parse() != Ok(major) || f[1].parse() != Ok(minor) {

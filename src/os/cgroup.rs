@@ -8,20 +8,19 @@
 //! Also the memory limit this process runs under (`cgroup_memory`, for the environment).
 
 use crate::base::error::{Error, Result};
-use crate::base::units::format_size;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Version {
+pub(crate) enum Version {
     V1,
     V2,
 }
 
 impl Version {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Version::V1 => "v1",
             Version::V2 => "v2",
@@ -34,10 +33,10 @@ const ALTERNATIVE: &str = "run as root, or leave memory_limit off and limit the 
                            (systemd-run --scope -p MemoryMax=512M iobench run ...)";
 
 #[derive(Debug)]
-pub struct Cgroup {
-    pub dir: PathBuf,
-    pub version: Version,
-    pub limit: u64,
+pub(crate) struct Cgroup {
+    pub(crate) dir: PathBuf,
+    pub(crate) version: Version,
+    pub(crate) limit: u64,
 }
 
 /// Where the memory controller is mounted and in which version.
@@ -81,7 +80,7 @@ fn refused(what: &str, path: &Path, e: std::io::Error) -> Error {
 
 impl Cgroup {
     /// Creates `iobench-<pid>-<n>` under this process's own memory cgroup with `limit` bytes.
-    pub fn create(limit: u64) -> Result<Cgroup> {
+    pub(crate) fn create(limit: u64) -> Result<Cgroup> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let (mount, version) = memory_mount().ok_or_else(|| {
             Error::System(format!("memory_limit: this system has no memory cgroup controller; {ALTERNATIVE}"))
@@ -119,33 +118,29 @@ impl Cgroup {
     }
 
     /// The file a process writes "0" into to move itself in (opened before the child forks).
-    pub fn procs_file(&self) -> Result<File> {
+    pub(crate) fn procs_file(&self) -> Result<File> {
         let path = self.dir.join("cgroup.procs");
         OpenOptions::new().write(true).open(&path).map_err(|e| refused("open", &path, e))
     }
 
     /// Highest memory use of the cgroup (page cache included), where the kernel reports it.
-    pub fn peak(&self) -> Option<u64> {
+    pub(crate) fn peak(&self) -> Option<u64> {
         let file = if self.version == Version::V1 { "memory.max_usage_in_bytes" } else { "memory.peak" };
         self.read(file)?.trim().parse().ok()
     }
 
     /// Processes the OOM killer killed in this cgroup.
-    pub fn oom_kills(&self) -> u64 {
+    pub(crate) fn oom_kills(&self) -> u64 {
         let file = if self.version == Version::V1 { "memory.oom_control" } else { "memory.events" };
         keyed(&self.read(file).unwrap_or_default(), "oom_kill").unwrap_or(0)
     }
 
     /// Times usage hit the limit (v1 `memory.failcnt`, v2 `max` events): reclaim was forced.
-    pub fn limit_hits(&self) -> Option<u64> {
+    pub(crate) fn limit_hits(&self) -> Option<u64> {
         match self.version {
             Version::V1 => self.read("memory.failcnt")?.trim().parse().ok(),
             Version::V2 => keyed(&self.read("memory.events")?, "max"),
         }
-    }
-
-    pub fn describe(&self) -> String {
-        format!("memory cgroup {} ({}, limit {})", self.dir.display(), self.version.name(), format_size(self.limit))
     }
 }
 
@@ -165,7 +160,7 @@ pub struct CgroupMemory {
 /// Limits at or above this are "no limit" (v1 writes PAGE_COUNTER_MAX × page size).
 const UNLIMITED: u64 = 1 << 62;
 
-pub fn cgroup_memory() -> CgroupMemory {
+pub(crate) fn cgroup_memory() -> CgroupMemory {
     let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
     let mount_of = |fs: &str, option: Option<&str>| -> Option<PathBuf> {
@@ -212,7 +207,7 @@ fn keyed(text: &str, key: &str) -> Option<u64> {
 
 /// The limit of the memory cgroup this process runs in, as the kernel reports it (for the child
 /// to confirm the limit is in force). None if unlimited or unknown.
-pub fn own_limit() -> Option<(PathBuf, u64)> {
+pub(crate) fn own_limit() -> Option<(PathBuf, u64)> {
     let (mount, version) = memory_mount()?;
     let dir = mount.join(own_path(version)?);
     let file = if version == Version::V1 { "memory.limit_in_bytes" } else { "memory.max" };

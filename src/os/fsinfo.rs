@@ -6,7 +6,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 /// Length in bytes of a regular file, or of a block device (whose `st_size` is 0).
-pub fn file_len(file: &File) -> std::io::Result<u64> {
+pub(crate) fn file_len(file: &File) -> std::io::Result<u64> {
     use std::os::unix::fs::FileTypeExt;
     let meta = file.metadata()?;
     if !meta.file_type().is_block_device() {
@@ -21,14 +21,14 @@ pub fn file_len(file: &File) -> std::io::Result<u64> {
     Ok(bytes)
 }
 
-pub fn page_size() -> usize {
+pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
 }
 
 /// O_DIRECT alignment of a file: (memory alignment, offset alignment) in bytes, from
 /// `statx(STATX_DIOALIGN)` (6.1+), or `None` if the kernel or filesystem does not say.
-pub fn dio_align(path: &Path) -> Option<(u32, u32)> {
+pub(crate) fn dio_align(path: &Path) -> Option<(u32, u32)> {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     // SAFETY: statx fills the zeroed struct we own; the path is NUL-terminated.
     let mut st: libc::statx = unsafe { std::mem::zeroed() };
@@ -40,7 +40,7 @@ pub fn dio_align(path: &Path) -> Option<(u32, u32)> {
 }
 
 /// Logical block size of the filesystem holding `path` (fallback for O_DIRECT alignment).
-pub fn fs_block_size(path: &Path) -> Option<u64> {
+pub(crate) fn fs_block_size(path: &Path) -> Option<u64> {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     // SAFETY: statvfs fills the zeroed struct we own.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };

@@ -20,7 +20,7 @@ pub struct UringSupport {
 }
 
 /// Tries `io_uring_setup` plain and with each setup flag iobench may use.
-pub fn probe_uring() -> UringSupport {
+pub(crate) fn probe_uring() -> UringSupport {
     let disabled_sysctl =
         std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").ok().and_then(|s| s.trim().parse().ok());
     let mut out = UringSupport { disabled_sysctl, ..Default::default() };

@@ -29,7 +29,7 @@ pub struct KnobGuard {
 
 /// The value a knob file holds: the `[selected]` word of a choice file such as THP's
 /// `always [madvise] never`, or the whole trimmed text (`128`).
-pub fn read_knob(path: &Path) -> Result<String> {
+pub(crate) fn read_knob(path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     Ok(super::procfs::selected(text.trim()))
 }
@@ -64,15 +64,6 @@ impl KnobGuard {
             return Err(e);
         }
         Ok(KnobGuard { path: path.to_path_buf(), previous, slot })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The value the knob held before and will hold again.
-    pub fn previous(&self) -> &str {
-        &self.previous
     }
 }
 
@@ -120,7 +111,7 @@ pub enum ThpMode {
 }
 
 impl ThpMode {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ThpMode::Always => "always",
             ThpMode::Madvise => "madvise",
@@ -130,11 +121,11 @@ impl ThpMode {
 }
 
 /// The system THP mode file.
-pub const THP_ENABLED: &str = "/sys/kernel/mm/transparent_hugepage/enabled";
-pub const THP_DEFRAG: &str = "/sys/kernel/mm/transparent_hugepage/defrag";
+pub(crate) const THP_ENABLED: &str = "/sys/kernel/mm/transparent_hugepage/enabled";
+pub(crate) const THP_DEFRAG: &str = "/sys/kernel/mm/transparent_hugepage/defrag";
 
 /// Writes back dirty pages, then drops the clean page cache of the whole machine (root).
-pub fn drop_page_cache() -> Result<()> {
+pub(crate) fn drop_page_cache() -> Result<()> {
     // SAFETY: sync has no preconditions.
     unsafe { libc::sync() };
     write_knob(Path::new("/proc/sys/vm/drop_caches"), "1")

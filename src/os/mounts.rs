@@ -3,7 +3,7 @@
 use std::path::Path;
 
 /// The mount entry (filesystem type, device, options) holding `path`, from /proc/self/mounts.
-pub fn mount_of(path: &Path) -> Option<Mount> {
+pub(crate) fn mount_of(path: &Path) -> Option<Mount> {
     let path = path.canonicalize().ok()?;
     let text = std::fs::read_to_string("/proc/self/mounts").ok()?;
     text.lines()
@@ -21,7 +21,7 @@ pub fn mount_of(path: &Path) -> Option<Mount> {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Mount {
+pub(crate) struct Mount {
     pub device: String,
     pub mount_point: String,
     pub fs_type: String,

@@ -4,13 +4,13 @@
 use std::path::Path;
 
 /// The trimmed contents of a small text file, or `None` if it cannot be read.
-pub fn read_trim(path: impl AsRef<Path>) -> Option<String> {
+pub(crate) fn read_trim(path: impl AsRef<Path>) -> Option<String> {
     std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
 }
 
 /// The `[selected]` word of a sysfs choice file such as THP's `always [madvise] never`, or the
 /// whole text when it has none.
-pub fn selected(choices: &str) -> String {
+pub(crate) fn selected(choices: &str) -> String {
     choices
         .split_whitespace()
         .find(|w| w.starts_with('['))
@@ -19,11 +19,11 @@ pub fn selected(choices: &str) -> String {
 }
 
 /// The running kernel's release, e.g. `6.18.4` (empty if unknown).
-pub fn kernel_release() -> String {
+pub(crate) fn kernel_release() -> String {
     read_trim("/proc/sys/kernel/osrelease").unwrap_or_default()
 }
 
 /// The CPU frequency governor of cpu0 (empty when the kernel has no cpufreq, as in most VMs).
-pub fn cpu_governor() -> String {
+pub(crate) fn cpu_governor() -> String {
     read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor").unwrap_or_default()
 }

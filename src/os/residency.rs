@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 
 /// `posix_fadvise` over the whole file.
-pub fn fadvise(file: &File, advice: libc::c_int) -> Result<()> {
+pub(crate) fn fadvise(file: &File, advice: libc::c_int) -> Result<()> {
     // SAFETY: plain syscall on a valid descriptor.
     let rc = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, advice) };
     if rc != 0 {
@@ -19,12 +19,12 @@ pub fn fadvise(file: &File, advice: libc::c_int) -> Result<()> {
 /// Fraction (0.0–1.0) of the file's pages resident in the page cache, from `mincore` on fresh
 /// read-only mappings. Mapping a file faults nothing in, so the check does not disturb it. The
 /// file is mapped 16 MiB at a time, so the check works under a small `address_space_limit`.
-pub fn residency(file: &File) -> Result<f64> {
+pub(crate) fn residency(file: &File) -> Result<f64> {
     residency_of(file, file_len(file).map_err(|e| Error::io("stat", e))?)
 }
 
 /// `residency` of the first `len` bytes (the part a run uses of a larger file or device).
-pub fn residency_of(file: &File, len: u64) -> Result<f64> {
+pub(crate) fn residency_of(file: &File, len: u64) -> Result<f64> {
     let len = len.min(file_len(file).map_err(|e| Error::io("stat", e))?) as usize;
     if len == 0 {
         return Ok(0.0);

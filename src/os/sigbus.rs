@@ -41,18 +41,18 @@ static PREVIOUS: OnceLock<Previous> = OnceLock::new();
 
 /// Keeps a mapping known to the SIGBUS handler; dropping it forgets the mapping.
 #[derive(Debug)]
-pub struct Registration {
+pub(crate) struct Registration {
     slot: usize,
 }
 
 impl Registration {
     /// Registers `len` bytes mapped at `start` from file offset 0. Installs the handler on first use.
-    pub fn new(start: *const u8, len: usize) -> Result<Registration> {
+    pub(crate) fn new(start: *const u8, len: usize) -> Result<Registration> {
         Registration::new_at(start, len, 0)
     }
 
     /// Registers `len` bytes mapped at `start` from `file_offset` (a window of the file).
-    pub fn new_at(start: *const u8, len: usize, file_offset: u64) -> Result<Registration> {
+    pub(crate) fn new_at(start: *const u8, len: usize, file_offset: u64) -> Result<Registration> {
         install()?;
         let start = start as usize;
         for slot in 0..SLOTS {
@@ -78,12 +78,12 @@ impl Drop for Registration {
 
 /// True once a registered mapping has faulted: one atomic load, cheap enough for every operation.
 #[inline]
-pub fn pending() -> bool {
+pub(crate) fn pending() -> bool {
     FAULT.load(Ordering::Relaxed) != 0
 }
 
 /// Takes the recorded fault (if any) and describes it for `path`, the mapped file.
-pub fn take_error(path: &Path) -> Option<Error> {
+pub(crate) fn take_error(path: &Path) -> Option<Error> {
     let offset = match FAULT.swap(0, Ordering::AcqRel) {
         0 => return None,
         n => (n - 1) as u64,

@@ -20,7 +20,7 @@ static KEEP: AtomicBool = AtomicBool::new(false);
 /// Registers `path` to be unlinked if a second signal ends the process. Returns its slot, or
 /// `None` when every slot is taken (or the path holds a NUL byte): it is then only removed
 /// on a normal exit.
-pub fn unlink_on_second_signal(path: &Path) -> Option<usize> {
+pub(crate) fn unlink_on_second_signal(path: &Path) -> Option<usize> {
     let raw = CString::new(path.as_os_str().as_encoded_bytes()).ok()?.into_raw();
     let slot = UNLINK
         .iter()
@@ -34,12 +34,12 @@ pub fn unlink_on_second_signal(path: &Path) -> Option<usize> {
 
 /// Forgets a registered path (it was removed, or is kept). Its string is leaked on purpose:
 /// the signal handler may be reading it right now.
-pub fn forget(slot: usize) {
+pub(crate) fn forget(slot: usize) {
     UNLINK[slot].store(std::ptr::null_mut(), Ordering::Release);
 }
 
 /// `--keep-files`: whether the second signal leaves the registered files in place.
-pub fn keep_files(keep: bool) {
+pub(crate) fn keep_files(keep: bool) {
     KEEP.store(keep, Ordering::Relaxed);
 }
 

@@ -27,7 +27,7 @@ fn size_line(line: &str) -> Option<(String, u64)> {
 }
 
 /// The process's whole-memory summary, or empty if the kernel lacks smaps_rollup (< 4.14).
-pub fn rollup() -> BTreeMap<String, u64> {
+pub(crate) fn rollup() -> BTreeMap<String, u64> {
     std::fs::read_to_string("/proc/self/smaps_rollup")
         .map(|t| t.lines().filter_map(size_line).collect())
         .unwrap_or_default()
@@ -42,19 +42,19 @@ fn header_range(line: &str) -> Option<(usize, usize)> {
 
 /// The smaps entries of one address range.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Range {
+pub(crate) struct Range {
     /// Sizes in bytes, summed over the range's VMAs.
-    pub sizes: BTreeMap<String, u64>,
+    pub(crate) sizes: BTreeMap<String, u64>,
     /// Union of the VMAs' `VmFlags` (`rr` MADV_RANDOM, `sr` MADV_SEQUENTIAL, `hg` MADV_HUGEPAGE,
     /// `nh` MADV_NOHUGEPAGE): proof that an advice reached the kernel.
-    pub vm_flags: Vec<String>,
+    pub(crate) vm_flags: Vec<String>,
     /// `THPeligible` of any VMA in the range (null if the kernel does not say).
-    pub thp_eligible: Option<bool>,
+    pub(crate) thp_eligible: Option<bool>,
 }
 
 /// The entries of every VMA inside `[addr, addr + len)` (madvise may split one mapping into
 /// several), from `smaps` text. `None` if no VMA lies in the range.
-pub fn parse_range(text: &str, addr: usize, len: usize) -> Option<Range> {
+pub(crate) fn parse_range(text: &str, addr: usize, len: usize) -> Option<Range> {
     let end = addr + len;
     let mut out = Range::default();
     let mut inside = false;
@@ -88,7 +88,7 @@ pub fn parse_range(text: &str, addr: usize, len: usize) -> Option<Range> {
 }
 
 /// `parse_range` on this process's smaps.
-pub fn range(addr: usize, len: usize) -> Option<Range> {
+pub(crate) fn range(addr: usize, len: usize) -> Option<Range> {
     parse_range(&std::fs::read_to_string("/proc/self/smaps").ok()?, addr, len)
 }
 

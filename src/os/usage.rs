@@ -5,17 +5,17 @@
 pub struct Usage {
     pub user_ns: u64,
     pub sys_ns: u64,
-    pub minor_faults: u64,
-    pub major_faults: u64,
-    pub vol_ctx_switches: u64,
-    pub invol_ctx_switches: u64,
+    pub(crate) minor_faults: u64,
+    pub(crate) major_faults: u64,
+    pub(crate) vol_ctx_switches: u64,
+    pub(crate) invol_ctx_switches: u64,
 }
 
 impl Usage {
     pub fn process() -> Usage {
         Self::get(libc::RUSAGE_SELF)
     }
-    pub fn thread() -> Usage {
+    pub(crate) fn thread() -> Usage {
         Self::get(libc::RUSAGE_THREAD)
     }
     fn get(who: libc::c_int) -> Usage {

@@ -21,14 +21,14 @@ const COUNTER_PREFIXES: [&str; 3] = ["pgscan_", "pgsteal_", "workingset_refault_
 
 /// One reading of /proc/vmstat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VmStat(pub BTreeMap<String, u64>);
+pub(crate) struct VmStat(pub(crate) BTreeMap<String, u64>);
 
 impl VmStat {
-    pub fn read() -> VmStat {
+    pub(crate) fn read() -> VmStat {
         VmStat::parse(&std::fs::read_to_string("/proc/vmstat").unwrap_or_default())
     }
 
-    pub fn parse(text: &str) -> VmStat {
+    pub(crate) fn parse(text: &str) -> VmStat {
         VmStat(
             text.lines()
                 .filter_map(|l| {
@@ -39,13 +39,13 @@ impl VmStat {
         )
     }
 
-    pub fn get(&self, key: &str) -> Option<u64> {
+    pub(crate) fn get(&self, key: &str) -> Option<u64> {
         self.0.get(key).copied()
     }
 
     /// The tracked event counters' increase from `earlier` to `self` (counters this kernel
     /// lacks are left out).
-    pub fn deltas_since(&self, earlier: &VmStat) -> BTreeMap<String, u64> {
+    pub(crate) fn deltas_since(&self, earlier: &VmStat) -> BTreeMap<String, u64> {
         self.0
             .iter()
             .filter(|(k, _)| COUNTERS.contains(&k.as_str()) || COUNTER_PREFIXES.iter().any(|p| k.starts_with(p)))

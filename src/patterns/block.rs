@@ -9,10 +9,8 @@
 use super::mix;
 
 /// Verification works on 512-byte sectors, the smallest unit any backend moves.
-pub const SECTOR: u64 = 512;
-pub const PAGE: u64 = 4096;
-const WORDS_PER_PAGE: usize = (PAGE / 8) as usize;
-const WORDS_PER_SECTOR: usize = (SECTOR / 8) as usize;
+pub(crate) const SECTOR: u64 = 512;
+pub(crate) const PAGE: u64 = 4096;
 const TAG: u64 = 0x494f_4245_4e43_4831; // "IOBENCH1"
 const GEN1: u64 = 0x5752_4954_5445_4e31; // "WRITTEN1"
 
@@ -30,7 +28,7 @@ fn word(seed: u64, page_offset: u64, generation: u64, idx: usize) -> u64 {
 }
 
 /// Fills `buf`, which will sit at `file_offset`, with generation 0 (the pattern of a new file).
-pub fn fill(seed: u64, file_offset: u64, buf: &mut [u8]) {
+pub(crate) fn fill(seed: u64, file_offset: u64, buf: &mut [u8]) {
     fill_generation(seed, file_offset, 0, buf);
 }
 
@@ -108,14 +106,6 @@ impl WriteTemplate {
             page_start += PAGE;
         }
     }
-}
-
-/// Words per page and per sector, for tests that corrupt data on purpose.
-pub const fn words_per_page() -> usize {
-    WORDS_PER_PAGE
-}
-pub const fn words_per_sector() -> usize {
-    WORDS_PER_SECTOR
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::block::PAGE;
 /// The user-side work every read path does on the bytes it got: a sum over every 8-byte word,
 /// which touches each byte once at memory speed and cannot be optimised away once `black_box`ed.
 #[inline]
-pub fn consume(buf: &[u8]) -> u64 {
+pub(crate) fn consume(buf: &[u8]) -> u64 {
     let mut lanes = [0u64; 4];
     let mut chunks = buf.chunks_exact(32);
     for c in &mut chunks {
@@ -24,7 +24,7 @@ pub fn consume(buf: &[u8]) -> u64 {
 /// The least work that still reads every page a block spans: one byte per 4 KiB page (what
 /// makes an mmap read fault), read volatile so it cannot be skipped.
 #[inline]
-pub fn touch(buf: &[u8]) -> u64 {
+pub(crate) fn touch(buf: &[u8]) -> u64 {
     let mut sum = 0u64;
     for i in (0..buf.len()).step_by(PAGE as usize) {
         // SAFETY: `i` is inside `buf`.

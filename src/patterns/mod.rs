@@ -4,14 +4,14 @@
 //! them, in `engine`.
 
 pub mod block;
-pub mod consume;
+pub(crate) mod consume;
 pub mod records;
 pub mod scan;
 
 /// splitmix64's finaliser, shared by the block pattern, the records and the offset stream:
 /// cheap, and every input bit changes the output.
 #[inline(always)]
-pub fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)

@@ -22,13 +22,13 @@
 use super::mix;
 
 /// The article's record: `{ u32 id; f64 value; char label[16] }` with its padding.
-pub const DEFAULT_RECORD_SIZE: u64 = 32;
-pub const MIN_RECORD_SIZE: u64 = 16;
-pub const MAX_RECORD_SIZE: u64 = 64 << 10;
+pub(crate) const DEFAULT_RECORD_SIZE: u64 = 32;
+pub(crate) const MIN_RECORD_SIZE: u64 = 16;
+pub(crate) const MAX_RECORD_SIZE: u64 = 64 << 10;
 /// What one update adds to a record's value.
-pub const STEP: f64 = 1.5;
+pub(crate) const STEP: f64 = 1.5;
 /// Where the value lies in a record.
-pub const VALUE_OFFSET: usize = 8;
+pub(crate) const VALUE_OFFSET: usize = 8;
 /// Values stay exact below this (every multiple of 0.5 under 2^52 is an f64).
 const EXACT_LIMIT: f64 = (1u64 << 52) as f64;
 
@@ -37,12 +37,12 @@ fn key(seed: u64, index: u64) -> u64 {
 }
 
 /// Record `index`'s value before any update: a multiple of 0.5 from 0 to 1023.5.
-pub fn initial_value(seed: u64, index: u64) -> f64 {
+pub(crate) fn initial_value(seed: u64, index: u64) -> f64 {
     (key(seed, index) % 2048) as f64 * 0.5
 }
 
 /// Writes record `index` as generated into `rec` (one record's bytes).
-pub fn fill(seed: u64, index: u64, rec: &mut [u8]) {
+pub(crate) fn fill(seed: u64, index: u64, rec: &mut [u8]) {
     let k = key(seed, index);
     let mut fixed = [0u8; 32];
     fixed[0..4].copy_from_slice(&(index as u32).to_le_bytes());
@@ -74,7 +74,7 @@ pub fn update(rec: &mut [u8]) {
 /// # Safety
 /// `rec` must point to a whole record in writable memory that no other thread accesses now.
 #[inline]
-pub unsafe fn update_in_place(rec: *mut u8) {
+pub(crate) unsafe fn update_in_place(rec: *mut u8) {
     // SAFETY: guaranteed by the caller; unaligned accesses, so no alignment is assumed.
     unsafe {
         let p = rec.add(VALUE_OFFSET).cast::<u64>();
@@ -95,7 +95,7 @@ pub struct Tally {
 }
 
 /// The updates `rec` (record `index`) has had, or what is wrong with it.
-pub fn updates_of(seed: u64, index: u64, rec: &[u8], scratch: &mut [u8]) -> std::result::Result<u64, String> {
+pub(crate) fn updates_of(seed: u64, index: u64, rec: &[u8], scratch: &mut [u8]) -> std::result::Result<u64, String> {
     fill(seed, index, scratch);
     if rec[..VALUE_OFFSET] != scratch[..VALUE_OFFSET] || rec[VALUE_OFFSET + 8..] != scratch[VALUE_OFFSET + 8..] {
         let id = u32::from_le_bytes(rec[0..4].try_into().expect("4 bytes"));

@@ -14,13 +14,13 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 /// What a matching line contains, as text (the naive `lines` scanner's `str::contains`)...
-pub const NEEDLE_TEXT: &str = " ERROR ";
+pub(crate) const NEEDLE_TEXT: &str = " ERROR ";
 /// ...and as bytes (memchr's finder).
-pub const NEEDLE: &[u8] = NEEDLE_TEXT.as_bytes();
+pub(crate) const NEEDLE: &[u8] = NEEDLE_TEXT.as_bytes();
 /// The smallest log: the header and a few lines.
-pub const MIN_SIZE: u64 = 64 << 10;
+pub(crate) const MIN_SIZE: u64 = 64 << 10;
 /// `Counter` pieces for in-memory scans: small enough to stay in L2 between the two searches.
-pub const MEMORY_PIECE: usize = 256 << 10;
+pub(crate) const MEMORY_PIECE: usize = 256 << 10;
 
 /// Lines (newlines) and matching lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,11 +31,11 @@ pub struct Counts {
 
 impl Counts {
     /// Stores the counts in the first 16 bytes of a slot's buffer, where the loop reads them.
-    pub fn store(self, buf: &mut [u8]) {
+    pub(crate) fn store(self, buf: &mut [u8]) {
         buf[0..8].copy_from_slice(&self.lines.to_le_bytes());
         buf[8..16].copy_from_slice(&self.matches.to_le_bytes());
     }
-    pub fn load(buf: &[u8]) -> Counts {
+    pub(crate) fn load(buf: &[u8]) -> Counts {
         let word = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
         Counts { lines: word(0), matches: word(8) }
     }
@@ -49,7 +49,7 @@ fn finder() -> &'static memmem::Finder<'static> {
 /// Counts newlines and `NEEDLE`s over a stream fed in pieces of any size. Matches are counted
 /// without overlap; the generated log never holds two overlapping ones, so its counts do not
 /// depend on where pieces end.
-pub struct Counter {
+pub(crate) struct Counter {
     counts: Counts,
     /// The last `NEEDLE.len() - 1` bytes seen, for matches that span two pieces.
     tail: [u8; 16],
@@ -65,7 +65,7 @@ impl Default for Counter {
 
 impl Counter {
     #[inline]
-    pub fn feed(&mut self, piece: &[u8]) {
+    pub(crate) fn feed(&mut self, piece: &[u8]) {
         let keep = NEEDLE.len() - 1;
         self.counts.lines += memchr::memchr_iter(b'\n', piece).count() as u64;
         self.counts.matches += self.finder.find_iter(piece).count() as u64;
@@ -84,13 +84,13 @@ impl Counter {
         self.tail_len = last.len();
     }
 
-    pub fn counts(&self) -> Counts {
+    pub(crate) fn counts(&self) -> Counts {
         self.counts
     }
 }
 
 /// Counts a log held in memory (a mapping), piece by piece.
-pub fn count_memory(bytes: &[u8]) -> Counts {
+pub(crate) fn count_memory(bytes: &[u8]) -> Counts {
     let mut c = Counter::default();
     for piece in bytes.chunks(MEMORY_PIECE) {
         c.feed(piece);
@@ -100,7 +100,7 @@ pub fn count_memory(bytes: &[u8]) -> Counts {
 
 /// A scan through `pread` into `buf` until end of file: the `buffered` and `direct` scans.
 /// Stores the counts in `buf` and returns the bytes read, or a negative errno.
-pub fn scan_fd(fd: RawFd, buf: &mut [u8]) -> i64 {
+pub(crate) fn scan_fd(fd: RawFd, buf: &mut [u8]) -> i64 {
     let mut c = Counter::default();
     let mut offset = 0i64;
     loop {
@@ -124,13 +124,13 @@ pub fn scan_fd(fd: RawFd, buf: &mut [u8]) -> i64 {
 }
 
 /// A scan over a mapping of the whole log: the `mmap` scan.
-pub fn scan_mapped(all: &[u8], buf: &mut [u8]) -> i64 {
+pub(crate) fn scan_mapped(all: &[u8], buf: &mut [u8]) -> i64 {
     count_memory(all).store(buf);
     all.len() as i64
 }
 
 /// The error when a scan's counts differ from the generated ones.
-pub fn mismatch(path: &Path, got: Counts, want: Counts) -> Error {
+pub(crate) fn mismatch(path: &Path, got: Counts, want: Counts) -> Error {
     Error::Verify(format!(
         "scan of {} counted {} lines and {} matches, but {} and {} were generated (remove the file if it was edited)",
         path.display(),

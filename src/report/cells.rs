@@ -42,7 +42,7 @@ impl Spread {
     /// The standard deviation of one run's figure, relative (on a log scale), estimated from
     /// the repeats: range ÷ d2(n) for up to five (d2: the expected range of n normal draws, in
     /// σ), 1.4826 × MAD ÷ median beyond. `None` without repeats.
-    pub fn rel_sigma(&self) -> Option<f64> {
+    pub(crate) fn rel_sigma(&self) -> Option<f64> {
         // Hartley's d2 for n = 2..=5.
         const D2: [f64; 4] = [1.128, 1.693, 2.059, 2.326];
         match self.n {
@@ -53,7 +53,7 @@ impl Spread {
     }
 }
 
-pub fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     median_of(values.to_vec())
 }
 
@@ -80,11 +80,11 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub fn for_bs(bs_bytes: u64) -> Metric {
+    pub(crate) fn for_bs(bs_bytes: u64) -> Metric {
         if bs_bytes < 128 * 1024 { Metric::Iops } else { Metric::Bandwidth }
     }
     /// The figure of a plan's kind: records/s, scan GB/s, or by block size.
-    pub fn for_plan(plan: &Plan) -> Metric {
+    pub(crate) fn for_plan(plan: &Plan) -> Metric {
         match plan.rw {
             crate::workload::plan::Rw::Scan => Metric::Scan,
             rw if rw.is_records() => Metric::Records,
@@ -92,10 +92,10 @@ impl Metric {
         }
     }
     /// True when the raw figure is operations per second, false when bytes per second.
-    pub fn counts_ops(self) -> bool {
+    pub(crate) fn counts_ops(self) -> bool {
         matches!(self, Metric::Iops | Metric::Records)
     }
-    pub fn axis(self) -> &'static str {
+    pub(crate) fn axis(self) -> &'static str {
         match self {
             Metric::Iops => "throughput (K IOPS)",
             Metric::Bandwidth => "throughput (MB/s)",
@@ -104,7 +104,7 @@ impl Metric {
         }
     }
     /// The column heading of the figure in ranking tables.
-    pub fn heading(self) -> &'static str {
+    pub(crate) fn heading(self) -> &'static str {
         match self {
             Metric::Iops => "K IOPS",
             Metric::Bandwidth => "MB/s",
@@ -113,7 +113,7 @@ impl Metric {
         }
     }
     /// Converts a raw figure (ops/s or bytes/s) to the unit the axis shows.
-    pub fn scale(self, v: f64) -> f64 {
+    pub(crate) fn scale(self, v: f64) -> f64 {
         match self {
             Metric::Iops | Metric::Records => v / 1e3,
             Metric::Bandwidth => v / 1e6,
@@ -121,7 +121,7 @@ impl Metric {
         }
     }
     /// What one latency sample times, for plot titles: `` (per update)``, or nothing for blocks.
-    pub fn per_op(self) -> &'static str {
+    pub(crate) fn per_op(self) -> &'static str {
         match self {
             Metric::Records => " (per update)",
             Metric::Scan => " (per whole scan)",
@@ -135,7 +135,7 @@ impl Metric {
             _ => format!("{:.1}", self.scale(v)),
         }
     }
-    pub fn format(self, v: f64) -> String {
+    pub(crate) fn format(self, v: f64) -> String {
         match self {
             Metric::Iops => format!("{:.1}K IOPS", v / 1e3),
             Metric::Bandwidth => format!("{:.0} MB/s", v / 1e6),
@@ -147,21 +147,21 @@ impl Metric {
 
 /// One workload on one backend: all its runs.
 pub struct Cell<'a> {
-    pub backend: String,
+    pub(crate) backend: String,
     /// What sets this cell apart from others of its workload besides the backend
     /// (`QD32`, `advice=random`); empty when only the backend differs.
-    pub variant: String,
-    pub plan: &'a Plan,
-    pub ok: Vec<&'a RunResult>,
-    pub not_ok: Vec<&'a RunResult>,
-    pub iops: Spread,
-    pub bw: Spread,
-    pub p50: Spread,
-    pub p99: Spread,
-    pub cpu_s_per_gb: Spread,
-    pub majflt_per_gb: Spread,
+    pub(crate) variant: String,
+    pub(crate) plan: &'a Plan,
+    pub(crate) ok: Vec<&'a RunResult>,
+    pub(crate) not_ok: Vec<&'a RunResult>,
+    pub(crate) iops: Spread,
+    pub(crate) bw: Spread,
+    pub(crate) p50: Spread,
+    pub(crate) p99: Spread,
+    pub(crate) cpu_s_per_gb: Spread,
+    pub(crate) majflt_per_gb: Spread,
     /// Every ok run's latencies, merged exactly.
-    pub hist: Hist,
+    pub(crate) hist: Hist,
 }
 
 impl<'a> Cell<'a> {
@@ -200,7 +200,7 @@ impl<'a> Cell<'a> {
     }
 
     /// Scans: the median over the ok runs of lines counted per second.
-    pub fn lines_per_s(&self) -> Option<f64> {
+    pub(crate) fn lines_per_s(&self) -> Option<f64> {
         let v: Vec<f64> = self
             .ok
             .iter()
@@ -213,7 +213,7 @@ impl<'a> Cell<'a> {
     }
 
     /// The ok run whose throughput is closest to the median: the one whose time series is shown.
-    pub fn median_run(&self) -> Option<&'a RunResult> {
+    pub(crate) fn median_run(&self) -> Option<&'a RunResult> {
         let target = self.bw.median;
         self.ok.iter().copied().min_by(|a, b| {
             let d = |r: &RunResult| r.measured.as_ref().map(|m| (m.bw_bytes_per_s - target).abs()).unwrap_or(f64::MAX);
@@ -227,7 +227,7 @@ impl<'a> Cell<'a> {
     }
 
     /// The null backend moves no data: its figures are the harness's own cost.
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         self.backend == "null"
     }
 
@@ -244,7 +244,7 @@ pub struct Group<'a> {
     pub plan: &'a Plan,
     pub metric: Metric,
     /// Plan keys (flattened) whose values differ between the cells.
-    pub varying: Vec<String>,
+    pub(crate) varying: Vec<String>,
     pub cells: Vec<Cell<'a>>,
 }
 
@@ -258,18 +258,18 @@ impl Group<'_> {
     }
 
     /// The null backend's cells: what the harness alone achieves on this workload.
-    pub fn floor(&self) -> Vec<&Cell<'_>> {
+    pub(crate) fn floor(&self) -> Vec<&Cell<'_>> {
         self.cells.iter().filter(|c| c.is_measured() && c.is_null()).collect()
     }
 
     /// True when some cell differs from another in more than its backend.
-    pub fn has_variants(&self) -> bool {
+    pub(crate) fn has_variants(&self) -> bool {
         self.cells.iter().any(|c| !c.variant.is_empty())
     }
 }
 
 /// A plan as JSON without the keys named, for grouping (the data directory never matters).
-pub fn plan_key(plan: &Plan, without: &[&str]) -> Map<String, Value> {
+pub(crate) fn plan_key(plan: &Plan, without: &[&str]) -> Map<String, Value> {
     let mut map = match serde_json::to_value(plan) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
@@ -283,7 +283,7 @@ pub fn plan_key(plan: &Plan, without: &[&str]) -> Map<String, Value> {
 
 /// A plan's settings as one flat map: nested option tables (`tuning`, `uring`) contribute
 /// their own keys, and unset (null) settings are left out.
-pub fn flat_key(plan: &Plan) -> Map<String, Value> {
+pub(crate) fn flat_key(plan: &Plan) -> Map<String, Value> {
     let mut out = Map::new();
     for (k, v) in plan_key(plan, &["name", "backend"]) {
         match v {
@@ -379,12 +379,12 @@ fn set_variants(cells: &mut [Cell<'_>]) -> Vec<String> {
 }
 
 /// `bs_bytes` → `bs`, `runtime_ns` → `runtime`.
-pub fn short_key(key: &str) -> &str {
+pub(crate) fn short_key(key: &str) -> &str {
     ["_bytes", "_ns", "_pct"].iter().find_map(|s| key.strip_suffix(s)).unwrap_or(key)
 }
 
 /// A plan value as a user writes it: `4k`, `2s`, `fdatasync:64`, `zipf:1.2`.
-pub fn format_value(key: &str, v: &Value) -> String {
+pub(crate) fn format_value(key: &str, v: &Value) -> String {
     match v {
         Value::Number(n) if key.ends_with("_bytes") => {
             n.as_u64().map(crate::base::units::format_size).unwrap_or_default()
@@ -404,7 +404,7 @@ pub fn format_value(key: &str, v: &Value) -> String {
 }
 
 /// A short description of a plan's shape: `randread 4k cold`, with depth and threads when above 1.
-pub fn describe(plan: &Plan, without: &[&str]) -> String {
+pub(crate) fn describe(plan: &Plan, without: &[&str]) -> String {
     let mut parts = Vec::new();
     let key = plan_key(plan, &[]);
     for k in ["rw", "bs_bytes", "iodepth", "threads", "cache", "durability", "consume"] {

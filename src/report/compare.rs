@@ -5,7 +5,7 @@ use super::cells::{self, Cell, Group, Metric, Spread, cell_key};
 use crate::result::Results;
 
 /// A noise band is never narrower than this, even when repeats happened to agree closely.
-pub const MIN_BAND: f64 = 0.05;
+pub(crate) const MIN_BAND: f64 = 0.05;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -29,7 +29,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn text(self) -> &'static str {
+    pub(crate) fn text(self) -> &'static str {
         match self {
             Verdict::Faster => "faster",
             Verdict::Slower => "slower",
@@ -41,28 +41,28 @@ impl Verdict {
 /// One cell present in both documents.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub workload: String,
-    pub backend: String,
+    pub(crate) workload: String,
+    pub(crate) backend: String,
     /// The figure compared: IOPS for small blocks, bytes/s for large ones.
-    pub metric: Metric,
-    pub base: Spread,
-    pub new: Spread,
+    pub(crate) metric: Metric,
+    pub(crate) base: Spread,
+    pub(crate) new: Spread,
     /// new ÷ base throughput: above 1 is faster.
-    pub ratio: f64,
+    pub(crate) ratio: f64,
     /// The fraction either way that counts as noise for this cell.
-    pub band: f64,
+    pub(crate) band: f64,
     /// Where the band came from.
-    pub source: BandSource,
+    pub(crate) source: BandSource,
     pub verdict: Verdict,
-    pub p99_ratio: f64,
+    pub(crate) p99_ratio: f64,
     /// For p99, "faster" means lower latency.
-    pub p99_verdict: Verdict,
-    pub regression: bool,
+    pub(crate) p99_verdict: Verdict,
+    pub(crate) regression: bool,
 }
 
 /// What set a cell's noise band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BandSource {
+pub(crate) enum BandSource {
     /// 99% confidence from the spread of the cell's repeats (at least `MIN_BAND`).
     Repeats,
     /// One run per side: `Options::noise`.
@@ -80,10 +80,10 @@ pub const MIN_CELLS_FOR_SCATTER: usize = 8;
 pub struct Comparison {
     pub rows: Vec<Row>,
     /// 3 σ of the cells' throughput ratios (log scale, robust), when enough cells were compared.
-    pub scatter_band: Option<f64>,
+    pub(crate) scatter_band: Option<f64>,
     /// Cells measured on one side only: (side, workload, backend).
-    pub unmatched: Vec<(&'static str, String, String)>,
-    pub options: Options,
+    pub(crate) unmatched: Vec<(&'static str, String, String)>,
+    pub(crate) options: Options,
 }
 
 impl Comparison {
@@ -346,7 +346,7 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
 /// How many of `cells` unchanged cells may land beyond their 99% bands by chance: the 95th
 /// percentile of a Poisson count with mean 1% of the cells (0 for up to 5 cells, 1 up to 35,
 /// 2 up to 81).
-pub fn chance_calls(cells: usize) -> usize {
+pub(crate) fn chance_calls(cells: usize) -> usize {
     let mean = 0.01 * cells as f64;
     let (mut k, mut term) = (0usize, (-mean).exp());
     let mut total = term;
@@ -359,7 +359,7 @@ pub fn chance_calls(cells: usize) -> usize {
 }
 
 /// One line: counts, and the overall verdict.
-pub fn summary(c: &Comparison) -> String {
+pub(crate) fn summary(c: &Comparison) -> String {
     let (faster, slower, same) = (c.count(Verdict::Faster), c.count(Verdict::Slower), c.count(Verdict::WithinNoise));
     let overall = if c.rows.is_empty() {
         "nothing to compare: no cell was measured in both (same workload, parameters and backend)".to_string()

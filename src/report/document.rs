@@ -14,21 +14,21 @@ use std::path::{Path, PathBuf};
 
 /// A titled list of plots.
 pub struct Section {
-    pub heading: String,
+    pub(crate) heading: String,
     pub plots: Vec<Plot>,
 }
 
 pub struct Report {
-    pub title: String,
+    pub(crate) title: String,
     /// One line: how many runs from which documents, when.
-    pub summary: String,
+    pub(crate) summary: String,
     /// (label, environment) of every distinct machine the runs came from.
-    pub environments: Vec<(String, Environment)>,
+    pub(crate) environments: Vec<(String, Environment)>,
     pub warnings: Vec<Warning>,
-    pub tables: Vec<Table>,
+    pub(crate) tables: Vec<Table>,
     pub sections: Vec<Section>,
     /// (label, measurement) of every results document with an `ipc` block (`iobench ipc`).
-    pub ipc: Vec<(String, IpcReport)>,
+    pub(crate) ipc: Vec<(String, IpcReport)>,
 }
 
 /// The files a report was written to.
@@ -177,7 +177,7 @@ pub fn utc(unix_s: u64) -> String {
 }
 
 /// An environment as (key, value) rows, every field included (new ones appear on their own).
-pub fn environment_rows(env: &Environment) -> Vec<(String, String)> {
+pub(crate) fn environment_rows(env: &Environment) -> Vec<(String, String)> {
     let Ok(serde_json::Value::Object(map)) = serde_json::to_value(env) else { return Vec::new() };
     map.into_iter()
         .map(|(k, v)| {

@@ -4,7 +4,7 @@ use crate::observe::evidence::Evidence;
 
 /// The evidence line the terminal table prints under a run's row (indented, with a newline),
 /// labelled with the run's non-default tuning so side-by-side variants can be told apart.
-pub fn table_line(run: &crate::result::RunResult) -> Option<String> {
+pub(crate) fn table_line(run: &crate::result::RunResult) -> Option<String> {
     let m = run.measured.as_ref()?;
     let label = run.workload.tuning.label();
     let label = if label.is_empty() { String::new() } else { format!(" ({label})") };
@@ -12,7 +12,7 @@ pub fn table_line(run: &crate::result::RunResult) -> Option<String> {
 }
 
 /// The figures that tell what the kernel did, on one line.
-pub fn summary(e: &Evidence, major_faults: u64) -> String {
+pub(crate) fn summary(e: &Evidence, major_faults: u64) -> String {
     let mut parts = vec![format!("majflt {major_faults}")];
     match (e.process_read_amplification, e.read_amplification) {
         (Some(p), Some(d)) => parts.push(format!("read amp {p:.2}x (device {d:.2}x)")),

@@ -62,7 +62,7 @@ pub fn render(r: &IpcReport) -> String {
 }
 
 /// A Markdown section for reports (`## Processes sharing a mapping`).
-pub fn markdown(r: &IpcReport) -> String {
+pub(crate) fn markdown(r: &IpcReport) -> String {
     use crate::base::units::format_ns;
     let mut out = String::from("## Processes sharing a mapping (iobench ipc)\n\n");
     out.push_str("| mode | round trips/s | p50 | p99 | p99.9 | round trips | how |\n|---|---|---|---|---|---|---|\n");

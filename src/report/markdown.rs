@@ -3,7 +3,7 @@
 use super::document::{Report, environment_rows};
 use super::ranking;
 
-pub fn render(r: &Report) -> String {
+pub(crate) fn render(r: &Report) -> String {
     let mut out = format!("# {}\n\n{}\n\n", r.title, r.summary);
     out.push_str("## Environment\n\n");
     for (label, env) in &r.environments {

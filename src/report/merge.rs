@@ -30,7 +30,7 @@ pub fn merge(docs: &[Results]) -> Result<Results> {
 }
 
 /// One run from all the runs of a cell; a cell never measured keeps its first run (and reason).
-pub fn merge_cell(runs: &[&RunResult]) -> Result<RunResult> {
+pub(crate) fn merge_cell(runs: &[&RunResult]) -> Result<RunResult> {
     let ok: Vec<&RunResult> =
         runs.iter().copied().filter(|r| r.status == RunStatus::Ok && r.measured.is_some()).collect();
     let Some(first) = ok.first() else { return Ok(runs[0].clone()) };

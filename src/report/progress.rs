@@ -25,7 +25,7 @@ fn expected(plan: &Plan) -> Duration {
 
 /// Short figures of a finished run: `123.4K IOPS, 482 MB/s` (records/s for record updates, GB/s
 /// and lines/s for scans) or the reason it did not run.
-pub fn outcome(r: &RunResult) -> String {
+pub(crate) fn outcome(r: &RunResult) -> String {
     match (r.status, &r.measured) {
         (RunStatus::Ok, Some(m)) => match &m.pattern {
             Some(PatternFigures::Scan { gb_per_s, lines_per_s, .. }) => {

@@ -6,18 +6,18 @@ use crate::base::units::format_ns;
 use crate::result::patterns::PatternFigures;
 
 /// A table: headers and rows of already formatted cells.
-pub struct Table {
-    pub title: String,
-    pub headers: Vec<&'static str>,
-    pub rows: Vec<Vec<String>>,
+pub(crate) struct Table {
+    pub(crate) title: String,
+    pub(crate) headers: Vec<&'static str>,
+    pub(crate) rows: Vec<Vec<String>>,
     /// Record and scan workloads: what each backend's runs checked (updates verified, lines and
     /// matches counted), shown under the rows.
-    pub notes: Vec<(String, String)>,
+    pub(crate) notes: Vec<(String, String)>,
     /// Backends without a measurement in this workload, with the reason.
-    pub missing: Vec<(String, String)>,
+    pub(crate) missing: Vec<(String, String)>,
 }
 
-pub fn table(group: &Group<'_>) -> Table {
+pub(crate) fn table(group: &Group<'_>) -> Table {
     let metric = group.metric;
     let ranked = group.ranked();
     let best = ranked.first().map(|c| c.throughput(metric).median).unwrap_or(0.0);
@@ -106,7 +106,7 @@ pub fn table(group: &Group<'_>) -> Table {
 }
 
 /// Marks a cold cell that turned warm in rankings.
-pub const TURNED_WARM: &str = "(turned warm)";
+pub(crate) const TURNED_WARM: &str = "(turned warm)";
 
 /// Beside durable MB/s: how much of what a write cell wrote reached the device through its final sync.
 fn absorbed_note(c: &Cell<'_>) -> Option<String> {
@@ -132,7 +132,7 @@ fn durable_rate(m: &crate::result::Measured, metric: Metric) -> Option<f64> {
 }
 
 /// What a record or scan cell's runs checked, in one line; `None` for block workloads.
-pub fn pattern_note(c: &Cell<'_>) -> Option<String> {
+pub(crate) fn pattern_note(c: &Cell<'_>) -> Option<String> {
     let figures: Vec<&PatternFigures> = c.ok.iter().filter_map(|r| r.measured.as_ref()?.pattern.as_ref()).collect();
     let median = c.median_run().and_then(|r| r.measured.as_ref()?.pattern.as_ref()).or(figures.first().copied())?;
     let runs = if figures.len() > 1 { format!(" ({} runs)", figures.len()) } else { String::new() };
@@ -170,7 +170,7 @@ pub fn pattern_note(c: &Cell<'_>) -> Option<String> {
 }
 
 /// Aligned text for the terminal.
-pub fn render_text(t: &Table) -> String {
+pub(crate) fn render_text(t: &Table) -> String {
     let mut widths: Vec<usize> = t.headers.iter().map(|h| h.chars().count()).collect();
     for row in &t.rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -201,7 +201,7 @@ pub fn render_text(t: &Table) -> String {
 }
 
 /// A Markdown table.
-pub fn render_markdown(t: &Table) -> String {
+pub(crate) fn render_markdown(t: &Table) -> String {
     let esc = |s: &str| s.replace('|', "\\|");
     let mut out = format!("### {}\n\n", esc(&t.title));
     out.push_str(&format!("| {} |\n", t.headers.join(" | ")));

@@ -8,11 +8,11 @@ use crate::workload::plan::CacheState;
 use std::fmt;
 
 /// Repeats spanning more than this share of their median make a ranking doubtful.
-pub const MAX_SPREAD: f64 = 0.10;
+pub(crate) const MAX_SPREAD: f64 = 0.10;
 /// More cells than this with a wide spread are told as one warning (the rankings show each).
-pub const MAX_SPREAD_LISTED: usize = 4;
+pub(crate) const MAX_SPREAD_LISTED: usize = 4;
 /// The harness's own cost per operation (null backend's p50) above this share of an op's p50.
-pub const MAX_OVERHEAD: f64 = 0.05;
+pub(crate) const MAX_OVERHEAD: f64 = 0.05;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Warning {
@@ -89,11 +89,11 @@ pub enum Warning {
 
 /// A cold cell is called warm when it ends with more than this share of the file cached, or
 /// when at least this share of its bytes came from the page cache.
-pub const MAX_COLD_WARMTH_PCT: f64 = 50.0;
+pub(crate) const MAX_COLD_WARMTH_PCT: f64 = 50.0;
 /// Random reads whose storage bytes exceed this multiple of the bytes asked for.
-pub const MAX_RANDOM_READ_AMPLIFICATION: f64 = 10.0;
+pub(crate) const MAX_RANDOM_READ_AMPLIFICATION: f64 = 10.0;
 /// Written bytes above this multiple of what reached the device by the end of the final sync.
-pub const MAX_WRITES_ABSORBED: f64 = 2.0;
+pub(crate) const MAX_WRITES_ABSORBED: f64 = 2.0;
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -178,7 +178,7 @@ impl fmt::Display for Warning {
 }
 
 /// Every warning for these groups, in the order a reader should see them.
-pub fn collect(groups: &[Group<'_>]) -> Vec<Warning> {
+pub(crate) fn collect(groups: &[Group<'_>]) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut skipped: Vec<(String, String, usize)> = Vec::new();
     // Without a null run in the same workload, the cheapest null run anywhere stands in.
@@ -300,12 +300,12 @@ fn cache_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
 
 /// How much of a cold cell's reading the page cache did, in its warmest run.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Warmth {
-    pub resident_end_pct: f64,
-    pub served_min_pct: f64,
+pub(crate) struct Warmth {
+    pub(crate) resident_end_pct: f64,
+    pub(crate) served_min_pct: f64,
     /// The reads could land on pages cached earlier in the run (random offsets, or more bytes
     /// read than the file holds), so the residency at the end says how often they did.
-    pub rereads: bool,
+    pub(crate) rereads: bool,
 }
 
 impl Warmth {
@@ -318,7 +318,7 @@ impl Warmth {
 /// than half its bytes from the cache, or ended more than half cached while its reads could
 /// come back to cached pages. A single sequential pass ends fully cached without reading one
 /// cached page, so its residency alone does not make it warm.
-pub fn turned_warm(c: &Cell<'_>) -> Option<Warmth> {
+pub(crate) fn turned_warm(c: &Cell<'_>) -> Option<Warmth> {
     if c.plan.cache != CacheState::Cold || c.plan.backend.is_direct() || c.is_null() || !c.plan.rw.has_reads() {
         return None;
     }
@@ -430,7 +430,7 @@ fn evidence_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
 
 /// (bytes written, bytes the device wrote through the final sync) when the page cache absorbed
 /// more than `MAX_WRITES_ABSORBED` of them.
-pub fn absorbed_writes(plan: &crate::workload::plan::Plan, m: &Measured) -> Option<(u64, u64)> {
+pub(crate) fn absorbed_writes(plan: &crate::workload::plan::Plan, m: &Measured) -> Option<(u64, u64)> {
     let device = m.evidence.device_written_through_sync_bytes?;
     let written = m.write_ops * plan.op_bytes();
     (m.final_sync_ns.is_some() && written as f64 > MAX_WRITES_ABSORBED * device as f64).then_some((written, device))

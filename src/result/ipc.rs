@@ -28,7 +28,7 @@ impl Mode {
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Mode::MmapSpin => "atomic counter in a MAP_SHARED file, both sides spinning",
             Mode::MmapFutex => "atomic counter in a MAP_SHARED file, futex wait/wake",

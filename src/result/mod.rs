@@ -13,7 +13,7 @@ pub mod patterns;
 
 /// 2: `workload.backend` is an object (name, description, capabilities) for a backend from
 /// outside iobench; everything else is as in 1, which is read as it is.
-pub const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
@@ -179,7 +179,7 @@ impl RunResult {
 
 impl Measured {
     /// CPU seconds (user + system) per GB moved.
-    pub fn cpu_s_per_gb(&self) -> f64 {
+    pub(crate) fn cpu_s_per_gb(&self) -> f64 {
         if self.bytes == 0 { 0.0 } else { (self.cpu.user_s + self.cpu.sys_s) / (self.bytes as f64 / 1e9) }
     }
 }
@@ -231,7 +231,7 @@ impl Results {
 }
 
 /// Writes `bytes` to `path` through a synced temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::FileTypeExt;
     // A rename would replace `-o /dev/null` or `-o /dev/stdout` (a device node, a link) with a

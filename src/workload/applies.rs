@@ -16,18 +16,18 @@ use crate::base::error::{Error, Result};
 use crate::workload::backends::BackendKind;
 
 /// Where the key was given and what the invocation looks like; collects the notes.
-pub struct Applies<'a> {
-    pub backend: BackendKind,
+pub(crate) struct Applies<'a> {
+    pub(crate) backend: BackendKind,
     /// The invocation runs more than one backend (see `PlanContext::several_backends`).
-    pub several_backends: bool,
-    pub notes: &'a mut Vec<String>,
+    pub(crate) several_backends: bool,
+    pub(crate) notes: &'a mut Vec<String>,
 }
 
 impl Applies<'_> {
     /// A setting given for `backend`: `Ok(true)` if it applies; `Ok(false)` (with a note) if it
     /// is left off in a several-backend invocation; an error naming `key` otherwise. `to` names
     /// the backends it applies to, as `--backend` takes them.
-    pub fn setting(&mut self, key: &str, given: bool, applies: bool, to: &str) -> Result<bool> {
+    pub(crate) fn setting(&mut self, key: &str, given: bool, applies: bool, to: &str) -> Result<bool> {
         if !given || applies {
             return Ok(given);
         }
@@ -40,7 +40,7 @@ impl Applies<'_> {
 
     /// Options given where they do not apply: left off, with one note per key. `to` names what
     /// they apply to, `here` where they were given (`tokio`, `rw = scan`).
-    pub fn options(&mut self, keys: &[(&str, bool)], to: &str, here: &str) {
+    pub(crate) fn options(&mut self, keys: &[(&str, bool)], to: &str, here: &str) {
         for (key, given) in keys {
             if *given {
                 self.note(key, to, here);

@@ -68,7 +68,7 @@ impl Capabilities {
     };
 
     /// Reads and writes go through the slot's buffers (`buffers` applies).
-    pub fn has_buffers(self) -> bool {
+    pub(crate) fn has_buffers(self) -> bool {
         self.moves_data && !self.reads_in_place
     }
 }
@@ -113,7 +113,7 @@ impl BackendKind {
     }
 
     /// One line for `iobench list` and `--help`.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             BackendKind::Buffered => "pread/pwrite through the page cache",
             BackendKind::Direct => "pread/pwrite with O_DIRECT (aligned buffers, no page cache)",
@@ -145,23 +145,23 @@ impl BackendKind {
     }
 
     /// Queue backends keep `iodepth` operations in flight; the others complete inline.
-    pub fn is_queue(self) -> bool {
+    pub(crate) fn is_queue(self) -> bool {
         self.capabilities().queue
     }
 
     /// Backends whose reads hand back their own memory (`Backend::view`) instead of filling the
     /// slot's buffer: the read happens when the loop touches it.
-    pub fn reads_in_place(self) -> bool {
+    pub(crate) fn reads_in_place(self) -> bool {
         self.capabilities().reads_in_place
     }
 
     /// Backends that bypass the page cache and need aligned buffers and offsets.
-    pub fn is_direct(self) -> bool {
+    pub(crate) fn is_direct(self) -> bool {
         self.capabilities().direct
     }
 
     /// A backend from outside iobench.
-    pub fn is_outside(self) -> bool {
+    pub(crate) fn is_outside(self) -> bool {
         matches!(self, BackendKind::Outside(_))
     }
 }

@@ -6,7 +6,7 @@ use crate::workload::raw::RawWorkload;
 use toml::{Table, Value};
 
 /// At most this many runs from one workload's lists (they multiply: 4 lists of 10 are 10 000).
-pub const MAX_CELLS: usize = 10_000;
+pub(crate) const MAX_CELLS: usize = 10_000;
 
 /// fio's names (and common slips) for iobench's keys.
 const ALIASES: [(&str, &str); 9] = [
@@ -22,7 +22,7 @@ const ALIASES: [(&str, &str); 9] = [
 ];
 
 /// Refuses empty lists (no runs) and lists whose product exceeds `MAX_CELLS`.
-pub fn check_lists(index: usize, table: &Table) -> Result<(), Error> {
+pub(crate) fn check_lists(index: usize, table: &Table) -> Result<(), Error> {
     let mut cells = 1usize;
     for (key, value) in table {
         if let Value::Array(values) = value {
@@ -46,7 +46,7 @@ pub fn check_lists(index: usize, table: &Table) -> Result<(), Error> {
 
 /// The error for a workload table (number `index`, from 1) that does not deserialize: the
 /// failing key is found by trying each key alone.
-pub fn raw_error(index: usize, table: &Table, e: &toml::de::Error) -> Error {
+pub(crate) fn raw_error(index: usize, table: &Table, e: &toml::de::Error) -> Error {
     for (key, value) in table {
         let mut single = Table::new();
         single.insert(key.clone(), value.clone());

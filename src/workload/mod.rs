@@ -3,14 +3,14 @@
 //! raw workload into a `Plan` (with its tuning, resource limits, record and scan keys) for a
 //! backend kind whose capabilities are known here, before anything is opened.
 
-pub mod applies;
+pub(crate) mod applies;
 pub mod backends;
-pub mod diagnostics;
+pub(crate) mod diagnostics;
 pub mod pattern_keys;
 pub mod plan;
 pub mod raw;
 pub mod resources;
 pub mod shipped;
 pub mod tuning;
-pub mod validate;
-pub mod values;
+pub(crate) mod validate;
+pub(crate) mod values;

@@ -52,7 +52,7 @@ pub struct ScanOptions {
 
 /// Validates the record and scan keys and adapts the generic plan to the pattern. Called at the
 /// end of `Plan::from_raw`, after the generic checks.
-pub fn finish(plan: &mut Plan, raw: &RawWorkload, app: &mut Applies<'_>) -> Result<()> {
+pub(crate) fn finish(plan: &mut Plan, raw: &RawWorkload, app: &mut Applies<'_>) -> Result<()> {
     if !plan.rw.is_records() {
         let given = [("record_size", raw.record_size.is_some()), ("records_io", raw.records_io.is_some())];
         app.options(&given, "rw = records or seqrecords", &format!("rw = {}", rw_name(plan.rw)));
@@ -151,7 +151,7 @@ fn finish_scan(plan: &mut Plan, raw: &RawWorkload, app: &mut Applies<'_>) -> Res
 
 /// Slot buffer size a plan's loop needs: a block, a record's read-modify-write window, or the
 /// scan's read buffer.
-pub fn buffer_len(plan: &Plan, align: u64) -> usize {
+pub(crate) fn buffer_len(plan: &Plan, align: u64) -> usize {
     match plan.records {
         Some(o) if plan.rw.is_records() => {
             let unit = o.io_unit(align);
@@ -164,7 +164,7 @@ pub fn buffer_len(plan: &Plan, align: u64) -> usize {
 
 impl RecordOptions {
     /// The unit a descriptor backend reads and writes to update a record (1: the record itself).
-    pub fn io_unit(self, align: u64) -> u64 {
+    pub(crate) fn io_unit(self, align: u64) -> u64 {
         let unit = if self.io == RecordsIo::Page { 4096 } else { 1 };
         unit.max(align)
     }

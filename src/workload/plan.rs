@@ -28,21 +28,21 @@ impl Rw {
     pub const NAMES: [&'static str; 9] =
         ["read", "write", "randread", "randwrite", "rw", "randrw", "records", "seqrecords", "scan"];
 
-    pub fn is_random(self) -> bool {
+    pub(crate) fn is_random(self) -> bool {
         matches!(self, Rw::Randread | Rw::Randwrite | Rw::Randrw | Rw::Records)
     }
     pub fn has_writes(self) -> bool {
         !matches!(self, Rw::Read | Rw::Randread | Rw::Scan)
     }
-    pub fn has_reads(self) -> bool {
+    pub(crate) fn has_reads(self) -> bool {
         !matches!(self, Rw::Write | Rw::Randwrite)
     }
     /// Record updates, in random or file order.
-    pub fn is_records(self) -> bool {
+    pub(crate) fn is_records(self) -> bool {
         matches!(self, Rw::Records | Rw::Seqrecords)
     }
     /// Block patterns (fio's), as opposed to the article's record and scan patterns.
-    pub fn is_blocks(self) -> bool {
+    pub(crate) fn is_blocks(self) -> bool {
         !self.is_records() && self != Rw::Scan
     }
 }
@@ -83,7 +83,7 @@ pub enum Durability {
 
 impl Durability {
     /// Writes between two sync operations, if the policy issues sync operations.
-    pub fn every(self) -> Option<u32> {
+    pub(crate) fn every(self) -> Option<u32> {
         match self {
             Durability::Fsync { every }
             | Durability::Fdatasync { every }
@@ -126,7 +126,7 @@ pub enum Consume {
 }
 
 impl Consume {
-    pub const NAMES: [&'static str; 4] = ["sum", "touch", "none", "copy"];
+    pub(crate) const NAMES: [&'static str; 4] = ["sum", "touch", "none", "copy"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -226,8 +226,8 @@ pub struct Plan {
 /// What `admit` allowed one plan beyond iobench's own files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Permit {
-    pub overwrite: bool,
-    pub device: bool,
+    pub(crate) overwrite: bool,
+    pub(crate) device: bool,
 }
 
 fn one() -> u32 {
@@ -264,23 +264,23 @@ pub struct PlanContext {
 }
 
 impl Plan {
-    pub fn runtime(&self) -> Option<Duration> {
+    pub(crate) fn runtime(&self) -> Option<Duration> {
         self.runtime_ns.map(Duration::from_nanos)
     }
-    pub fn ramp(&self) -> Duration {
+    pub(crate) fn ramp(&self) -> Duration {
         Duration::from_nanos(self.ramp_ns)
     }
-    pub fn blocks(&self) -> u64 {
+    pub(crate) fn blocks(&self) -> u64 {
         self.size_bytes / self.bs_bytes
     }
     /// Bytes one operation covers: the whole file for a scan, else one block or record.
-    pub fn op_bytes(&self) -> u64 {
+    pub(crate) fn op_bytes(&self) -> u64 {
         if self.rw == Rw::Scan { self.size_bytes } else { self.bs_bytes }
     }
 }
 
 /// The pattern's name as the `rw` key spells it.
-pub fn rw_name(rw: Rw) -> &'static str {
+pub(crate) fn rw_name(rw: Rw) -> &'static str {
     match rw {
         Rw::Read => "read",
         Rw::Write => "write",

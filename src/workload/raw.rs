@@ -75,7 +75,7 @@ pub struct Suite {
     pub name: String,
     pub description: Option<String>,
     pub repeat: u32,
-    pub workloads: Vec<Table>,
+    pub(crate) workloads: Vec<Table>,
 }
 
 const SUITE_KEYS: [&str; 4] = ["description", "repeat", "defaults", "workload"];
@@ -146,7 +146,7 @@ impl Suite {
     }
 
     /// Applies CLI overrides to every workload, then expands lists into scalar workloads.
-    pub fn expand(&self, overrides: &Table) -> Result<Vec<RawWorkload>> {
+    pub(crate) fn expand(&self, overrides: &Table) -> Result<Vec<RawWorkload>> {
         let mut out = Vec::new();
         for (i, w) in self.workloads.iter().enumerate() {
             let mut merged = w.clone();
@@ -167,7 +167,7 @@ impl Suite {
 }
 
 /// The cartesian product over every key whose value is a list; `backend` varies fastest.
-pub fn expand_lists(table: &Table) -> Vec<Table> {
+pub(crate) fn expand_lists(table: &Table) -> Vec<Table> {
     let mut keys: Vec<&String> = table.keys().filter(|k| matches!(table[*k], Value::Array(_))).collect();
     // Expand backend last so it varies fastest.
     keys.sort_by_key(|k| k.as_str() == "backend");

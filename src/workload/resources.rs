@@ -13,9 +13,9 @@ use crate::workload::raw::RawWorkload;
 use serde::{Deserialize, Serialize};
 
 /// Smallest memory limit accepted: below it the child cannot even start reliably.
-pub const MIN_MEMORY_LIMIT: u64 = 16 << 20;
+pub(crate) const MIN_MEMORY_LIMIT: u64 = 16 << 20;
 /// Smallest address-space limit accepted: the binary, thread stacks and malloc arenas need it.
-pub const MIN_ADDRESS_SPACE: u64 = 32 << 20;
+pub(crate) const MIN_ADDRESS_SPACE: u64 = 32 << 20;
 
 /// The validated limits of one plan (`workload.limits` in results).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,12 +34,12 @@ pub struct ResourceLimits {
 
 impl ResourceLimits {
     /// True if the run must happen in a child process.
-    pub fn needs_child(&self) -> bool {
+    pub(crate) fn needs_child(&self) -> bool {
         self.memory_limit_bytes.is_some() || self.address_space_limit_bytes.is_some()
     }
 
     /// Validates the resource keys of `raw` for the backend `app` names; `bs` is the block size.
-    pub fn from_raw(raw: &RawWorkload, bs: u64, app: &mut Applies<'_>) -> Result<ResourceLimits> {
+    pub(crate) fn from_raw(raw: &RawWorkload, bs: u64, app: &mut Applies<'_>) -> Result<ResourceLimits> {
         let backend = app.backend;
         let memory_limit_bytes = LIMIT.with_key("memory_limit").read_positive(raw.memory_limit.as_ref())?;
         if let Some(m) = memory_limit_bytes

@@ -49,7 +49,7 @@ pub fn resolve(arg: &Path) -> Result<Suite> {
 }
 
 /// (name, description) of every shipped suite.
-pub fn list() -> Vec<(&'static str, String)> {
+pub(crate) fn list() -> Vec<(&'static str, String)> {
     SHIPPED
         .iter()
         .map(|(name, text)| {

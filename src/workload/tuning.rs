@@ -73,7 +73,7 @@ pub struct Tuning {
 
 impl Tuning {
     /// The settings that differ from the defaults, as `key=value` words (empty if none).
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let mut words = Vec::new();
         if let Some(a) = self.advice {
             words.push(format!("advice={}", a.name()));
@@ -111,7 +111,7 @@ fn serde_name<T: Serialize>(v: &T) -> String {
 }
 
 /// Shortest interval of the time series.
-pub const MIN_SERIES_INTERVAL: Duration = Duration::from_millis(100);
+pub(crate) const MIN_SERIES_INTERVAL: Duration = Duration::from_millis(100);
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -120,7 +120,7 @@ fn is_root() -> bool {
 
 impl Tuning {
     /// Validates the tuning keys of `raw` for the backend `applies` names and `rw`.
-    pub fn from_raw(raw: &RawWorkload, rw: Rw, app: &mut Applies<'_>) -> Result<Tuning> {
+    pub(crate) fn from_raw(raw: &RawWorkload, rw: Rw, app: &mut Applies<'_>) -> Result<Tuning> {
         let caps = app.backend.capabilities();
         let (maps, page_cache_fd, has_buffers) = (caps.maps_file, caps.fadvise, caps.has_buffers());
 
@@ -224,7 +224,7 @@ fn system_settings(raw: &RawWorkload) -> Result<Tuning> {
 }
 
 /// The `series_interval` key: at least 100 ms; null means the session's default.
-pub fn series_interval(value: Option<&Value>) -> Result<Option<u64>> {
+pub(crate) fn series_interval(value: Option<&Value>) -> Result<Option<u64>> {
     let Some(d) = duration("series_interval", value)? else { return Ok(None) };
     if d < MIN_SERIES_INTERVAL {
         return Err(Error::invalid("series_interval", format!("{d:?} is shorter than the minimum of 100ms")));

@@ -30,7 +30,11 @@ impl Plan {
 
     /// Validates one expanded workload for `backend` (whatever `raw.backend` says): how plans
     /// are made for backends from outside iobench, whose names only their caller knows.
-    pub fn for_backend(raw: &RawWorkload, ctx: PlanContext, backend: BackendKind) -> Result<(Plan, Vec<String>)> {
+    pub(crate) fn for_backend(
+        raw: &RawWorkload,
+        ctx: PlanContext,
+        backend: BackendKind,
+    ) -> Result<(Plan, Vec<String>)> {
         let mut notes = Vec::new();
         let mut v = Checks { raw, ctx, backend, notes: &mut notes };
         let rw = v.pattern()?;

@@ -11,14 +11,14 @@ use toml::Value;
 
 /// A size key, with the examples its messages give (`"4k, 1m"`; empty for none).
 #[derive(Debug, Clone, Copy)]
-pub struct SizeKey {
-    pub key: &'static str,
-    pub examples: &'static str,
+pub(crate) struct SizeKey {
+    pub(crate) key: &'static str,
+    pub(crate) examples: &'static str,
 }
 
 impl SizeKey {
     /// The same examples for another key.
-    pub const fn with_key(self, key: &'static str) -> SizeKey {
+    pub(crate) const fn with_key(self, key: &'static str) -> SizeKey {
         SizeKey { key, examples: self.examples }
     }
 
@@ -28,7 +28,7 @@ impl SizeKey {
 
     /// A whole number of bytes, or text with a suffix (`4k`, `1m`). 0 is a size; a negative
     /// number or another kind of value is not.
-    pub fn read(self, value: Option<&Value>) -> Result<Option<u64>> {
+    pub(crate) fn read(self, value: Option<&Value>) -> Result<Option<u64>> {
         match value {
             None => Ok(None),
             Some(Value::Integer(n)) if *n < 0 => {
@@ -41,7 +41,7 @@ impl SizeKey {
     }
 
     /// `read`, refusing 0.
-    pub fn read_positive(self, value: Option<&Value>) -> Result<Option<u64>> {
+    pub(crate) fn read_positive(self, value: Option<&Value>) -> Result<Option<u64>> {
         match self.read(value)? {
             Some(0) => Err(Error::invalid(self.key, format!("must be greater than 0{}", self.examples()))),
             n => Ok(n),
@@ -52,7 +52,7 @@ impl SizeKey {
 /// A duration: a whole number of seconds, or text with a unit (`500ms`, `5s`). 0 is a
 /// duration; a negative number, one too long for u64 nanoseconds (584 years) or another kind
 /// of value is not.
-pub fn duration(key: &str, value: Option<&Value>) -> Result<Option<Duration>> {
+pub(crate) fn duration(key: &str, value: Option<&Value>) -> Result<Option<Duration>> {
     match value {
         None => Ok(None),
         Some(Value::Integer(n)) if *n < 0 => {
@@ -69,7 +69,7 @@ pub fn duration(key: &str, value: Option<&Value>) -> Result<Option<Duration>> {
 }
 
 /// A whole number from `min` to `max` (`None`: no upper bound), `default` when not given.
-pub fn count(key: &str, value: Option<i64>, default: i64, min: i64, max: Option<i64>) -> Result<i64> {
+pub(crate) fn count(key: &str, value: Option<i64>, default: i64, min: i64, max: Option<i64>) -> Result<i64> {
     let v = value.unwrap_or(default);
     match max {
         Some(max) if v < min || v > max => Err(Error::invalid(key, format!("{v} is out of range ({min} to {max})"))),
@@ -82,7 +82,7 @@ pub fn count(key: &str, value: Option<i64>, default: i64, min: i64, max: Option<
 }
 
 /// A percentage: a whole number from 0 to 100.
-pub fn percentage(key: &str, value: Option<i64>) -> Result<Option<u32>> {
+pub(crate) fn percentage(key: &str, value: Option<i64>) -> Result<Option<u32>> {
     match value {
         None => Ok(None),
         Some(p) if !(0..=100).contains(&p) => {
@@ -93,7 +93,7 @@ pub fn percentage(key: &str, value: Option<i64>) -> Result<Option<u32>> {
 }
 
 /// On or off: true/false, or fio's 1/0.
-pub fn on_off(key: &str, value: Option<&Value>) -> Result<Option<bool>> {
+pub(crate) fn on_off(key: &str, value: Option<&Value>) -> Result<Option<bool>> {
     match value {
         None => Ok(None),
         Some(Value::Boolean(b)) => Ok(Some(*b)),
@@ -104,7 +104,7 @@ pub fn on_off(key: &str, value: Option<&Value>) -> Result<Option<bool>> {
 }
 
 /// One of a few names (`advice = "random"`).
-pub fn choice<T: Copy>(key: &str, text: Option<&str>, options: &[(&str, T)]) -> Result<Option<T>> {
+pub(crate) fn choice<T: Copy>(key: &str, text: Option<&str>, options: &[(&str, T)]) -> Result<Option<T>> {
     let Some(text) = text else { return Ok(None) };
     match options.iter().find(|(name, _)| *name == text) {
         Some((_, v)) => Ok(Some(*v)),

@@ -11,13 +11,13 @@ use toml::Value;
 /// The throughput a cell's ratio compares (its JSON key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Metric {
+pub(crate) enum Metric {
     Iops,
     BwBytesPerS,
 }
 
 impl Metric {
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Metric::Iops => "iops",
             Metric::BwBytesPerS => "bw_bytes_per_s",
@@ -27,7 +27,7 @@ impl Metric {
 
 /// The page-cache state each run starts in, on both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
+pub(crate) enum Start {
     /// The file is read first (iobench `cache = warm`; fio `--invalidate=0` once it is resident).
     Warm,
     /// Left alone: O_DIRECT and null never go through the cache (`as-is`; fio `--invalidate=0`).
@@ -38,7 +38,7 @@ pub enum Start {
 
 /// Which advice key gives iobench what fio's default `fadvise_hint=1` applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hint {
+pub(crate) enum Hint {
     /// O_DIRECT and null: a page-cache hint changes nothing, and iobench's O_DIRECT backends
     /// refuse `fadvise`.
     None,
@@ -50,7 +50,7 @@ pub enum Hint {
 
 /// What fio reads or writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// No file (fio's null engine).
     None,
     /// iobench's own data file, the very one iobench just ran on.
@@ -61,23 +61,23 @@ pub enum Target {
 
 /// One cell: the shared workload, then what each side needs to do the same work.
 #[derive(Debug, Clone, Copy)]
-pub struct Cell {
-    pub id: &'static str,
-    pub backend: &'static str,
-    pub rw: &'static str,
-    pub bs: &'static str,
-    pub iodepth: u32,
-    pub threads: u32,
-    pub start: Start,
+pub(crate) struct Cell {
+    pub(crate) id: &'static str,
+    pub(crate) backend: &'static str,
+    pub(crate) rw: &'static str,
+    pub(crate) bs: &'static str,
+    pub(crate) iodepth: u32,
+    pub(crate) threads: u32,
+    pub(crate) start: Start,
     /// iobench's `consume` for reads: `none` where fio never looks at the bytes, `copy` for mmap,
     /// whose fio engine memcpy's each block out of the mapping.
-    pub consume: &'static str,
-    pub hint: Hint,
+    pub(crate) consume: &'static str,
+    pub(crate) hint: Hint,
     /// fdatasync every N writes (iobench `durability = fdatasync:N`, fio `--fdatasync=N`).
-    pub fdatasync_every: Option<u32>,
-    pub fio_engine: &'static str,
+    pub(crate) fdatasync_every: Option<u32>,
+    pub(crate) fio_engine: &'static str,
     /// fio's `--direct`; `None` leaves it out (the null engine).
-    pub fio_direct: Option<bool>,
+    pub(crate) fio_direct: Option<bool>,
 }
 
 const BASE: Cell = Cell {
@@ -96,7 +96,7 @@ const BASE: Cell = Cell {
 };
 
 /// The cells, in the order they run (the write cell last: it changes iobench's file).
-pub fn all() -> Vec<Cell> {
+pub(crate) fn all() -> Vec<Cell> {
     let direct = Cell { start: Start::AsIs, hint: Hint::None, fio_direct: Some(true), ..BASE };
     let mmap = Cell { backend: "mmap", consume: "copy", hint: Hint::Madvise, fio_engine: "mmap", ..BASE };
     vec![
@@ -148,15 +148,15 @@ pub fn all() -> Vec<Cell> {
 
 impl Cell {
     /// IOPS for small blocks, bytes/s for 1 MiB ones.
-    pub fn metric(&self) -> Metric {
+    pub(crate) fn metric(&self) -> Metric {
         if self.bs == "4k" { Metric::Iops } else { Metric::BwBytesPerS }
     }
 
-    pub fn writes(&self) -> bool {
+    pub(crate) fn writes(&self) -> bool {
         self.rw.contains("write")
     }
 
-    pub fn target(&self) -> Target {
+    pub(crate) fn target(&self) -> Target {
         match (self.fio_engine, self.writes()) {
             ("null", _) => Target::None,
             (_, true) => Target::WriteFile,
@@ -170,7 +170,7 @@ impl Cell {
     }
 
     /// The advice both sides apply, as iobench's key and value (none for O_DIRECT and null).
-    pub fn advice(&self) -> Option<(&'static str, &'static str)> {
+    pub(crate) fn advice(&self) -> Option<(&'static str, &'static str)> {
         match self.hint {
             Hint::None => None,
             Hint::Fadvise => Some(("fadvise", self.hint_value())),
@@ -179,7 +179,7 @@ impl Cell {
     }
 
     /// The matched work in a few words, for the table: `consume=copy advice=random`.
-    pub fn matched_work(&self) -> String {
+    pub(crate) fn matched_work(&self) -> String {
         let advice = match self.advice() {
             Some((key, value)) => format!("{key}={value}"),
             None if self.backend == "null" => "no data".into(),
@@ -192,7 +192,7 @@ impl Cell {
     }
 
     /// The fio job in a few words, for the table: `io_uring direct=1 iodepth=32`.
-    pub fn fio_label(&self) -> String {
+    pub(crate) fn fio_label(&self) -> String {
         let mut words = vec![self.fio_engine.to_string()];
         match (self.fio_direct, self.start) {
             (Some(true), _) => words.push("direct=1".into()),
@@ -212,7 +212,7 @@ impl Cell {
     }
 
     /// iobench's side as a workload, validated later by `Plan::from_raw`.
-    pub fn raw(&self, dir: &Path, size_bytes: u64, runtime_ms: u64) -> Result<RawWorkload> {
+    pub(crate) fn raw(&self, dir: &Path, size_bytes: u64, runtime_ms: u64) -> Result<RawWorkload> {
         let dir = dir.to_str().ok_or_else(|| {
             Error::invalid("--dir", format!("{} is not valid UTF-8; choose another directory", dir.display()))
         })?;
@@ -246,7 +246,7 @@ impl Cell {
     }
 
     /// fio's command line (without the program name) for one run on `file`.
-    pub fn fio_args(&self, file: Option<&Path>, size_bytes: u64, runtime_ms: u64) -> Vec<String> {
+    pub(crate) fn fio_args(&self, file: Option<&Path>, size_bytes: u64, runtime_ms: u64) -> Vec<String> {
         let mut args = vec![
             "--name=iobench-calibrate".to_string(),
             format!("--ioengine={}", self.fio_engine),

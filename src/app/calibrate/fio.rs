@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// The fio found on PATH.
 #[derive(Debug, Clone)]
 pub struct Fio {
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// As `fio --version` prints it: `fio-3.33`.
     pub version: String,
 }
@@ -26,14 +26,14 @@ pub struct Figures {
 
 /// How a fio run went wrong.
 #[derive(Debug)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// Ctrl-C or SIGTERM (`base::stop`): fio was stopped, its figures are partial.
     Interrupted,
     Failed(String),
 }
 
 /// Finds fio on PATH and asks its version. Missing fio is the user's to fix: exit 2.
-pub fn locate() -> Result<Fio> {
+pub(crate) fn locate() -> Result<Fio> {
     let path = find_on_path("fio")
         .ok_or_else(|| Error::invalid("fio not found on PATH", "install fio (apt-get install fio) to calibrate"))?;
     let out = Command::new(&path).arg("--version").stdin(Stdio::null()).output().map_err(|e| {
@@ -59,7 +59,12 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 impl Fio {
     /// Runs fio with `args` and returns the figures of its one (grouped) job. Stops fio when
     /// `base::stop` is set, and kills it after `timeout`.
-    pub fn run(&self, args: &[String], writes: bool, timeout: Duration) -> std::result::Result<Figures, RunError> {
+    pub(crate) fn run(
+        &self,
+        args: &[String],
+        writes: bool,
+        timeout: Duration,
+    ) -> std::result::Result<Figures, RunError> {
         let mut child = Command::new(&self.path)
             .args(args)
             .stdin(Stdio::null())
@@ -138,7 +143,7 @@ fn first_line(text: &str) -> Option<String> {
 /// The figures of fio's first job (with `group_reporting`, all jobs together): `read` or
 /// `write` side, `iops`, `bw_bytes`, and the p50 of total latency (`lat_ns`, present with
 /// `lat_percentiles=1`; else `clat_ns`).
-pub fn parse(text: &str, writes: bool) -> std::result::Result<Figures, String> {
+pub(crate) fn parse(text: &str, writes: bool) -> std::result::Result<Figures, String> {
     // fio may print notes before its JSON document.
     let start = text.find('{').ok_or_else(|| "fio printed no JSON".to_string())?;
     let doc: serde_json::Value =
@@ -164,12 +169,12 @@ pub fn parse(text: &str, writes: bool) -> std::result::Result<Figures, String> {
 /// Where fio writes in the write cell: a file of iobench's own making (so cleanup and the
 /// safety checks treat it like any data file), with a seed of its own, so it is never the file
 /// iobench's cells read.
-pub fn write_file_path(dir: &Path, size_bytes: u64) -> PathBuf {
+pub(crate) fn write_file_path(dir: &Path, size_bytes: u64) -> PathBuf {
     crate::datafile::blocks::DataFile::default_path(dir, size_bytes, WRITE_FILE_SEED)
 }
 
 /// Seed of fio's write file: any seed other than the workloads' default.
-pub const WRITE_FILE_SEED: u64 = 0xf10;
+pub(crate) const WRITE_FILE_SEED: u64 = 0xf10;
 
 #[cfg(test)]
 mod tests {

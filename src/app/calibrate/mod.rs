@@ -6,12 +6,13 @@
 //! `cells` holds the fixed cells, `fio` runs and parses fio, `render` writes the table,
 //! `calibration.md` and `calibration.json`. iobench runs in-process through the library.
 
-pub mod cells;
+pub(crate) mod cells;
 pub mod fio;
 mod options;
 pub mod render;
 
-pub use options::{Flags, Options, cpu_slug, default_out};
+use options::default_out;
+pub use options::{Flags, Options};
 
 use crate::base::error::{Error, IoContext, Result};
 use crate::datafile::blocks::DataFile;
@@ -100,7 +101,7 @@ impl Calibration {
     }
 
     /// Cells that fail `--min-ratio`: a ratio below it, or a failed run (no ratio at all).
-    pub fn below(&self) -> Vec<&CellResult> {
+    pub(crate) fn below(&self) -> Vec<&CellResult> {
         self.cells
             .iter()
             .filter(|c| match c.status {

@@ -7,14 +7,14 @@ use std::time::Duration;
 /// What the user asked for, validated.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     pub pairs: u32,
     pub runtime_ms: u64,
-    pub size_bytes: u64,
-    pub min_ratio: f64,
+    pub(crate) size_bytes: u64,
+    pub(crate) min_ratio: f64,
     /// Where calibration.json and calibration.md go; None: `results/<date>-<cpu>/`.
-    pub out: Option<PathBuf>,
-    pub keep_files: bool,
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) keep_files: bool,
 }
 
 /// The flags as given (`None`: not given), before validation.
@@ -91,14 +91,14 @@ impl Options {
 }
 
 /// `results/<yyyy-mm-dd>-<cpu>/`, the date in UTC.
-pub fn default_out(cpu_model: &str, unix_s: u64) -> PathBuf {
+pub(crate) fn default_out(cpu_model: &str, unix_s: u64) -> PathBuf {
     let (y, m, d, ..) = crate::base::units::utc_parts(unix_s);
     Path::new("results").join(format!("{y:04}-{m:02}-{d:02}-{}", cpu_slug(cpu_model)))
 }
 
 /// A short name for a CPU model: its vendor and family. `Intel(R) Xeon(R) Platinum 8375C CPU @
 /// 2.90GHz` → `intel-xeon`, `AMD EPYC 7B13` → `amd-epyc`.
-pub fn cpu_slug(model: &str) -> String {
+pub(crate) fn cpu_slug(model: &str) -> String {
     let words: Vec<String> = model
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '(' && c != ')')
         .map(|w| w.split('(').next().unwrap_or_default().to_ascii_lowercase())

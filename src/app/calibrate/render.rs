@@ -125,7 +125,7 @@ fn machine(cal: &Calibration) -> String {
 }
 
 /// `calibration.md`: the machine, the method, the table, and what matched work means.
-pub fn markdown(cal: &Calibration) -> String {
+pub(crate) fn markdown(cal: &Calibration) -> String {
     let mut md = String::new();
     let (y, m, d, ..) = crate::base::units::utc_parts(cal.created_unix_s);
     let _ = writeln!(md, "# iobench vs fio on this machine ({y:04}-{m:02}-{d:02})\n");

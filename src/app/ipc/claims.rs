@@ -14,13 +14,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Where the writer leaves its value: page 1 of the shared file, away from the counter.
-pub const VALUE_AT: u64 = 4096;
+pub(crate) const VALUE_AT: u64 = 4096;
 /// Pages used for the msync updates: 8 to 8 + MSYNC_PAGES.
 const MSYNC_FIRST_PAGE: u64 = 8;
 const MSYNC_PAGES: u64 = 200;
 
 /// Writes `value` to the shared file through a mapping and exits without msync (the child side).
-pub fn write_and_exit(file: &Path, value: u64) -> ! {
+pub(crate) fn write_and_exit(file: &Path, value: u64) -> ! {
     let code = match Shared::open(file) {
         Ok(shared) => {
             // SAFETY: VALUE_AT + 8 lies inside the mapping, which is writable and page-aligned.
@@ -38,14 +38,14 @@ pub fn write_and_exit(file: &Path, value: u64) -> ! {
 }
 
 /// Reads the value through a fresh mapping (the second child's side).
-pub fn read_mapped(file: &Path) -> Result<u64> {
+pub(crate) fn read_mapped(file: &Path) -> Result<u64> {
     let shared = Shared::open(file)?;
     // SAFETY: VALUE_AT + 8 lies inside the mapping, which is page-aligned.
     Ok(unsafe { std::ptr::read_volatile(shared.raw().as_ptr().add(VALUE_AT as usize).cast::<u64>()) })
 }
 
 /// Reads the value with `pread`, through the page cache and no mapping.
-pub fn read_plain(file: &Path) -> Result<u64> {
+pub(crate) fn read_plain(file: &Path) -> Result<u64> {
     let f = std::fs::File::open(file).context(|| format!("cannot open {}", file.display()))?;
     let mut b = [0u8; 8];
     f.read_exact_at(&mut b, VALUE_AT).context(|| format!("cannot read {}", file.display()))?;
@@ -53,13 +53,13 @@ pub fn read_plain(file: &Path) -> Result<u64> {
 }
 
 /// Clears the value before the writer runs.
-pub fn clear(file: &Path) -> Result<()> {
+pub(crate) fn clear(file: &Path) -> Result<()> {
     let f = std::fs::OpenOptions::new().write(true).open(file).context(|| format!("cannot open {}", file.display()))?;
     f.write_all_at(&[0u8; 8], VALUE_AT).context(|| format!("cannot write {}", file.display()))
 }
 
 /// Times `updates` stores, each followed by msync of its page, for at most `budget`.
-pub fn msync_cost(shared: &Shared, updates: u64, budget: Duration) -> MsyncCost {
+pub(crate) fn msync_cost(shared: &Shared, updates: u64, budget: Duration) -> MsyncCost {
     let clock = crate::base::clock::Clock::get();
     let base = shared.raw().as_mut_ptr();
     let (mut store, mut sync, mut async_) = (stats::new_hist(), stats::new_hist(), stats::new_hist());

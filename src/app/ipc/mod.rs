@@ -15,7 +15,7 @@
 //! parent exits (PR_SET_PDEATHSIG) and checks its parent, every wait has a deadline, and the
 //! parent checks its child while waiting and kills it when it drops the handle.
 
-pub mod claims;
+pub(crate) mod claims;
 mod shared;
 mod stream;
 

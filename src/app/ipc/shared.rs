@@ -15,23 +15,23 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// The counter value that ends the child.
-pub const STOP: u32 = u32::MAX;
+pub(crate) const STOP: u32 = u32::MAX;
 /// Bytes of the shared file: the counter's page plus room for the sync claims' values.
-pub const FILE_LEN: u64 = 1 << 20;
+pub(crate) const FILE_LEN: u64 = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitKind {
+pub(crate) enum WaitKind {
     Spin,
     Futex,
 }
 
 /// A mapping of the shared file.
-pub struct Shared {
+pub(crate) struct Shared {
     map: MmapRaw,
 }
 
 impl Shared {
-    pub fn open(path: &Path) -> Result<Shared> {
+    pub(crate) fn open(path: &Path) -> Result<Shared> {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -49,19 +49,19 @@ impl Shared {
     }
 
     /// The counter. A `u32` at the start of the page-aligned mapping, so aligned for an atomic.
-    pub fn counter(&self) -> &AtomicU32 {
+    pub(crate) fn counter(&self) -> &AtomicU32 {
         // SAFETY: the mapping is page-aligned, at least 4 bytes long, lives as long as `self`,
         // and is only ever accessed atomically at this offset.
         unsafe { &*self.map.as_mut_ptr().cast::<AtomicU32>() }
     }
 
     /// Sets the counter to 0. Before the child starts: it must not see the `STOP` of the last mode.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.counter().store(0, Ordering::Release);
     }
 
     /// The whole mapping, for the sync claims (which use other offsets than the counter's).
-    pub fn raw(&self) -> &MmapRaw {
+    pub(crate) fn raw(&self) -> &MmapRaw {
         &self.map
     }
 }
@@ -75,7 +75,7 @@ fn futex(word: &AtomicU32, op: i32, val: u32, timeout: Option<&libc::timespec>) 
 
 /// Stores `value` and, for `Futex`, wakes the other side.
 #[inline]
-pub fn post(word: &AtomicU32, value: u32, how: WaitKind) {
+pub(crate) fn post(word: &AtomicU32, value: u32, how: WaitKind) {
     word.store(value, Ordering::Release);
     if how == WaitKind::Futex {
         futex(word, libc::FUTEX_WAKE, 1, None);
@@ -85,7 +85,7 @@ pub fn post(word: &AtomicU32, value: u32, how: WaitKind) {
 /// Waits until `word` holds `want` or `STOP` and returns what it holds. Fails at `deadline`, or
 /// when `gone` (checked at most every few milliseconds) says the other side has gone.
 #[inline]
-pub fn wait(
+pub(crate) fn wait(
     word: &AtomicU32,
     want: u32,
     how: WaitKind,
@@ -128,7 +128,7 @@ pub fn wait(
 
 /// The parent's side: `exchanges` round trips at most, ending early at `runtime`. Returns each
 /// round trip's time in ns after the first `warmup` ones.
-pub fn parent(
+pub(crate) fn parent(
     shared: &Shared,
     how: WaitKind,
     exchanges: u64,
@@ -161,7 +161,7 @@ pub fn parent(
 
 /// The child's side: answers until `STOP`; returns the round trips it answered. With
 /// `die_after`, exits abruptly after that many (for tests of the parent's bounded waits).
-pub fn child(
+pub(crate) fn child(
     shared: &Shared,
     how: WaitKind,
     timeout: Duration,

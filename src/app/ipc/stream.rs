@@ -63,7 +63,7 @@ fn write_word(fd: RawFd, v: u64) -> std::result::Result<(), String> {
 }
 
 /// The parent's side, writing to `wr` and reading answers from `rd`.
-pub fn parent(
+pub(crate) fn parent(
     wr: RawFd,
     rd: RawFd,
     exchanges: u64,
@@ -92,7 +92,12 @@ pub fn parent(
 }
 
 /// The child's side, reading from `rd` and answering on `wr` until end of file.
-pub fn child(rd: RawFd, wr: RawFd, timeout: Duration, die_after: Option<u64>) -> std::result::Result<u64, String> {
+pub(crate) fn child(
+    rd: RawFd,
+    wr: RawFd,
+    timeout: Duration,
+    die_after: Option<u64>,
+) -> std::result::Result<u64, String> {
     let mut done = 0u64;
     loop {
         match read_word(rd, Instant::now() + timeout)? {

@@ -3,8 +3,8 @@
 //! operation); writes copy the buffer into the mapping. Nothing is copied out on reads, unlike
 //! fio's mmap engine, which memcpy's every block into an I/O buffer.
 
-pub mod tuning;
-pub mod window;
+pub(crate) mod tuning;
+pub(crate) mod window;
 
 use crate::backend::{Backend, Completion, MappedRegion, Op, OpKind, Probes, Setup};
 use crate::base::error::{Error, IoContext, Result};
@@ -16,7 +16,7 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 
-pub struct SharedMap {
+pub(crate) struct SharedMap {
     /// Lets the SIGBUS handler turn a truncated file into a failed run (see os/sigbus.rs).
     sigbus: Arc<sigbus::Registration>,
     map: Arc<MmapRaw>,
@@ -49,7 +49,7 @@ fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs::File, bool
 }
 
 impl SharedMap {
-    pub fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
+    pub(crate) fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let (file, writes) = open_for_mapping(plan, data)?;
         let mut options = MmapOptions::new();
         options.len(plan.size_bytes as usize);
@@ -71,7 +71,7 @@ impl SharedMap {
         Ok(SharedMap { sigbus, map: Arc::new(map), durability: plan.durability, setup })
     }
 
-    pub fn instance(&self) -> MmapBackend {
+    pub(crate) fn instance(&self) -> MmapBackend {
         MmapBackend {
             _sigbus: Arc::clone(&self.sigbus),
             map: Arc::clone(&self.map),
@@ -82,7 +82,7 @@ impl SharedMap {
     }
 }
 
-pub struct MmapBackend {
+pub(crate) struct MmapBackend {
     /// Declared first so it is dropped first: the handler forgets the range before it is unmapped.
     _sigbus: Arc<sigbus::Registration>,
     map: Arc<MmapRaw>,

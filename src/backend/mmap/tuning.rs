@@ -13,7 +13,7 @@ use std::time::Instant;
 
 /// Maps `file` as the tuning says: shared (read-write for writes, read-only otherwise) or
 /// private read-only, with `MAP_POPULATE` if asked.
-pub fn map(options: &mut MmapOptions, file: &File, writes: bool, tuning: &Tuning) -> std::io::Result<MmapRaw> {
+pub(crate) fn map(options: &mut MmapOptions, file: &File, writes: bool, tuning: &Tuning) -> std::io::Result<MmapRaw> {
     if tuning.populate == Populate::MapPopulate {
         options.populate();
     }
@@ -29,7 +29,7 @@ pub fn map(options: &mut MmapOptions, file: &File, writes: bool, tuning: &Tuning
 }
 
 /// Applies advice, prefault and collapse to the whole mapping; returns what was done.
-pub fn apply(map: &MmapRaw, tuning: &Tuning) -> Result<Vec<String>> {
+pub(crate) fn apply(map: &MmapRaw, tuning: &Tuning) -> Result<Vec<String>> {
     let (addr, len) = (map.as_mut_ptr(), map.len());
     let kind = if tuning.map == MapKind::Private { "private" } else { "shared" };
     let mut notes = vec![format!("mmap: {kind} mapping")];

@@ -31,7 +31,7 @@ struct Window {
     dirty: bool,
 }
 
-pub struct WindowedMmap {
+pub(crate) struct WindowedMmap {
     file: File,
     size: u64,
     window: u64,
@@ -49,7 +49,7 @@ pub struct WindowedMmap {
 }
 
 impl WindowedMmap {
-    pub fn open(plan: &Plan, data: &DataFile, window: u64) -> Result<Self> {
+    pub(crate) fn open(plan: &Plan, data: &DataFile, window: u64) -> Result<Self> {
         use crate::workload::plan::Rw;
         if !matches!(plan.rw, Rw::Read | Rw::Write | Rw::Randread | Rw::Randwrite | Rw::Rw | Rw::Randrw) {
             return Err(Error::invalid("window", "applies to read and write patterns only; remove it for this rw"));
@@ -127,7 +127,7 @@ impl WindowedMmap {
 }
 
 /// `ENOMEM` and friends by name: "mmap failed: ENOMEM" reads better than an errno number.
-pub fn errno_name(e: &std::io::Error) -> String {
+pub(crate) fn errno_name(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::ENOMEM) => "ENOMEM".into(),
         Some(libc::EINVAL) => "EINVAL".into(),

@@ -14,7 +14,7 @@ pub type Hist = Histogram<u64>;
 
 /// Largest latency recorded exactly: one hour. Longer values are clamped to it. With u64
 /// counts a histogram cannot overflow before 2^64 operations (584 years at 1 G ops/s).
-pub const MAX_LATENCY_NS: u64 = 3_600_000_000_000;
+pub(crate) const MAX_LATENCY_NS: u64 = 3_600_000_000_000;
 
 pub fn new_hist() -> Hist {
     Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).expect("constant histogram bounds are valid")
@@ -63,7 +63,7 @@ pub fn decode(text: &str) -> Result<Hist> {
     decode_bytes(&bytes)
 }
 
-pub fn decode_bytes(bytes: &[u8]) -> Result<Hist> {
+pub(crate) fn decode_bytes(bytes: &[u8]) -> Result<Hist> {
     let h: Hist = Deserializer::new()
         .deserialize(&mut &bytes[..])
         .map_err(|e| Error::Damaged(format!("histogram is not HdrHistogram V2: {e:?}")))?;

@@ -25,18 +25,18 @@ pub struct SeriesRecorder {
     next_boundary_ns: u64,
     hist: Hist,
     /// Every closed interval added up: the worker's histogram for the whole run.
-    pub total: Hist,
+    pub(crate) total: Hist,
     ops: u64,
     bytes: u64,
     faults_at_start: u64,
     /// Reads the calling thread's major faults (once per interval, never per operation).
     major_faults: fn() -> u64,
     /// (ops, bytes, major faults, encoded histogram) per finished interval.
-    pub intervals: Vec<(u64, u64, u64, Vec<u8>)>,
+    pub(crate) intervals: Vec<(u64, u64, u64, Vec<u8>)>,
 }
 
 impl SeriesRecorder {
-    pub fn new(interval_ns: u64, major_faults: fn() -> u64) -> Self {
+    pub(crate) fn new(interval_ns: u64, major_faults: fn() -> u64) -> Self {
         SeriesRecorder {
             interval_ns,
             next_boundary_ns: interval_ns,
@@ -52,7 +52,7 @@ impl SeriesRecorder {
 
     /// Records one operation that completed `t_ns` after measurement started.
     #[inline]
-    pub fn record(&mut self, t_ns: u64, latency_ns: u64, bytes: u64) {
+    pub(crate) fn record(&mut self, t_ns: u64, latency_ns: u64, bytes: u64) {
         while t_ns >= self.next_boundary_ns {
             self.close_interval();
         }
@@ -80,7 +80,7 @@ impl SeriesRecorder {
     }
 
     /// Closes the last, partial interval if it saw any operation.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.ops > 0 {
             self.close_interval();
         }
@@ -88,7 +88,7 @@ impl SeriesRecorder {
 }
 
 /// Merges the workers' interval lists position by position.
-pub fn merge_series(interval_ns: u64, workers: &[&SeriesRecorder]) -> Vec<IntervalPoint> {
+pub(crate) fn merge_series(interval_ns: u64, workers: &[&SeriesRecorder]) -> Vec<IntervalPoint> {
     let len = workers.iter().map(|w| w.intervals.len()).max().unwrap_or(0);
     (0..len)
         .map(|i| {

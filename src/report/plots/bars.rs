@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Throughput of every measured backend in `group`, best on top; whiskers span min–max of repeats.
-pub fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
+pub(crate) fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     let ranked = group.ranked();
     if ranked.is_empty() {
         return Ok(None);
@@ -86,13 +86,13 @@ pub fn throughput(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
 
 /// Which cost a cost plot shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cost {
+pub(crate) enum Cost {
     CpuPerGb,
     MajorFaultsPerGb,
 }
 
 /// One bar per measured cell, grouped by workload: what moving a GB cost each backend.
-pub fn cost(groups: &[Group<'_>], which: Cost, id: String) -> Result<Option<Plot>> {
+pub(crate) fn cost(groups: &[Group<'_>], which: Cost, id: String) -> Result<Option<Plot>> {
     let value = |c: &Cell<'_>| match which {
         Cost::CpuPerGb => c.cpu_s_per_gb.median,
         Cost::MajorFaultsPerGb => c.majflt_per_gb.median,

@@ -17,7 +17,7 @@ fn measured<'g, 'a>(group: &'g Group<'a>) -> Vec<&'g Cell<'a>> {
 }
 
 /// Points (nines, latency in µs) from 50% up to the last percentile the op count resolves.
-pub fn spectrum_points(h: &Hist) -> Vec<(f64, f64)> {
+pub(crate) fn spectrum_points(h: &Hist) -> Vec<(f64, f64)> {
     let (start, end) = (NINES[0].0, NINES[4].0);
     // Beyond −log10(1/count) the percentile is just the maximum.
     let limit = (h.len().max(2) as f64).log10().min(end);
@@ -30,7 +30,7 @@ pub fn spectrum_points(h: &Hist) -> Vec<(f64, f64)> {
 }
 
 /// Points (latency in µs, cumulative %) of the CDF.
-pub fn cdf_points(h: &Hist) -> Vec<(f64, f64)> {
+pub(crate) fn cdf_points(h: &Hist) -> Vec<(f64, f64)> {
     let mut qs: Vec<f64> = (0..=200).map(|i| i as f64 / 200.0).collect();
     qs.extend([0.999, 0.9999, 1.0]);
     qs.sort_by(f64::total_cmp);
@@ -38,7 +38,7 @@ pub fn cdf_points(h: &Hist) -> Vec<(f64, f64)> {
 }
 
 /// Latency against percentile, one line per backend.
-pub fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
+pub(crate) fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     let cells = measured(group);
     if cells.is_empty() {
         return Ok(None);
@@ -80,7 +80,7 @@ pub fn spectrum(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
 }
 
 /// Share of operations at or below each latency, one line per backend.
-pub fn cdf(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
+pub(crate) fn cdf(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     let cells = measured(group);
     if cells.is_empty() {
         return Ok(None);

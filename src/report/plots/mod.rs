@@ -1,10 +1,10 @@
 //! Plots as standalone SVG strings (plotters' SVG backend): every plot has a title, titled
 //! axes with units, and a legend beside the plotting area so it never hides data.
 
-pub mod bars;
-pub mod latency;
-pub mod series;
-pub mod sweep;
+pub(crate) mod bars;
+pub(crate) mod latency;
+pub(crate) mod series;
+pub(crate) mod sweep;
 
 use crate::base::error::{Error, Result};
 use plotters::coord::Shift;
@@ -16,21 +16,21 @@ use plotters::prelude::*;
 pub struct Plot {
     /// File stem, unique within a report: `03-spectrum-randread-4k-warm`.
     pub id: String,
-    pub title: String,
+    pub(crate) title: String,
     pub svg: String,
 }
 
-pub type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
-pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(crate) type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// Width of every plot; tall plots grow downward only.
-pub const WIDTH: u32 = 780;
+pub(crate) const WIDTH: u32 = 780;
 /// Width of the legend strip at the right of each plot.
-pub const LEGEND_W: u32 = 190;
-pub const FONT: &str = "sans-serif";
+pub(crate) const LEGEND_W: u32 = 190;
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Draws into an SVG string of `size` pixels.
-pub fn svg(size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<String> {
+pub(crate) fn svg(size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<String> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
@@ -44,7 +44,7 @@ pub fn svg(size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Resu
 }
 
 /// The same colour for a backend in every plot.
-pub fn color(backend: &str) -> RGBColor {
+pub(crate) fn color(backend: &str) -> RGBColor {
     match backend {
         "buffered" => RGBColor(31, 119, 180),
         "direct" => RGBColor(255, 127, 14),
@@ -63,7 +63,7 @@ pub fn color(backend: &str) -> RGBColor {
 }
 
 /// Splits off a legend strip at the right and draws `entries` (label, colour) into it.
-pub fn with_legend<'a>(
+pub(crate) fn with_legend<'a>(
     root: &Area<'a>,
     title: &str,
     entries: &[(String, RGBColor)],
@@ -81,7 +81,7 @@ pub fn with_legend<'a>(
 }
 
 /// Distinct colours for cells of one backend that differ in a setting (Tableau 10, then more).
-pub const PALETTE: [RGBColor; 12] = [
+pub(crate) const PALETTE: [RGBColor; 12] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -98,7 +98,7 @@ pub const PALETTE: [RGBColor; 12] = [
 
 /// (label, colour) of every measured cell of `group`: backend colours when only the backend
 /// varies, otherwise one colour per cell so variants of a backend stay apart.
-pub fn cell_colors(group: &crate::report::cells::Group<'_>) -> Vec<(String, RGBColor)> {
+pub(crate) fn cell_colors(group: &crate::report::cells::Group<'_>) -> Vec<(String, RGBColor)> {
     let variants = group.has_variants();
     group
         .cells
@@ -110,12 +110,12 @@ pub fn cell_colors(group: &crate::report::cells::Group<'_>) -> Vec<(String, RGBC
 }
 
 /// The colour of `label` in `entries`.
-pub fn color_of(entries: &[(String, RGBColor)], label: &str) -> RGBColor {
+pub(crate) fn color_of(entries: &[(String, RGBColor)], label: &str) -> RGBColor {
     entries.iter().find(|(l, _)| l == label).map(|(_, c)| *c).unwrap_or(BLACK)
 }
 
 /// Legend entries for backends, in the order given, without duplicates.
-pub fn backend_entries<'s>(backends: impl IntoIterator<Item = &'s str>) -> Vec<(String, RGBColor)> {
+pub(crate) fn backend_entries<'s>(backends: impl IntoIterator<Item = &'s str>) -> Vec<(String, RGBColor)> {
     let mut out: Vec<(String, RGBColor)> = Vec::new();
     for b in backends {
         if !out.iter().any(|(n, _)| n == b) {
@@ -126,7 +126,7 @@ pub fn backend_entries<'s>(backends: impl IntoIterator<Item = &'s str>) -> Vec<(
 }
 
 /// A tick label for a positive figure: `0.005`, `0.5`, `12`, `1.2K`, `3M`.
-pub fn tick(v: f64) -> String {
+pub(crate) fn tick(v: f64) -> String {
     let (v, suffix) = match v.abs() {
         a if a >= 1e9 => (v / 1e9, "G"),
         a if a >= 1e6 => (v / 1e6, "M"),
@@ -146,11 +146,11 @@ pub fn tick(v: f64) -> String {
 }
 
 /// Grid lines: bold at labelled ticks, faint in between, so data stays in front.
-pub const BOLD_GRID: RGBColor = RGBColor(205, 205, 205);
-pub const LIGHT_GRID: RGBColor = RGBColor(242, 242, 242);
+pub(crate) const BOLD_GRID: RGBColor = RGBColor(205, 205, 205);
+pub(crate) const LIGHT_GRID: RGBColor = RGBColor(242, 242, 242);
 
 /// The text sizes and grid colours every plot's mesh shares.
-pub trait HouseStyle {
+pub(crate) trait HouseStyle {
     fn house_style(&mut self) -> &mut Self;
 }
 
@@ -161,7 +161,7 @@ impl<X: Ranged, Y: Ranged, DB: DrawingBackend> HouseStyle for plotters::chart::M
 }
 
 /// Range for a log axis covering `values`, padded a little and never empty.
-pub fn log_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn log_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.into_iter().filter(|v| *v > 0.0 && v.is_finite()) {
         lo = lo.min(v);
@@ -174,7 +174,7 @@ pub fn log_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
 }
 
 /// A file-name-safe version of a label.
-pub fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let mut s: String =
         text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     while s.contains("--") {
@@ -185,13 +185,13 @@ pub fn slug(text: &str) -> String {
 
 /// An f64 axis (linear or log) with ticks exactly at `keys`: plotters' own `with_key_points`
 /// loses the value formatter that mesh labels need.
-pub struct Keyed<R: Ranged<ValueType = f64>> {
+pub(crate) struct Keyed<R: Ranged<ValueType = f64>> {
     inner: R,
     keys: Vec<f64>,
 }
 
 impl<R: Ranged<ValueType = f64>> Keyed<R> {
-    pub fn new(inner: impl Into<R>, keys: Vec<f64>) -> Self {
+    pub(crate) fn new(inner: impl Into<R>, keys: Vec<f64>) -> Self {
         Keyed { inner: inner.into(), keys }
     }
 }
@@ -212,23 +212,29 @@ impl<R: Ranged<ValueType = f64>> Ranged for Keyed<R> {
 }
 
 /// A linear axis over `range` with ticks at `keys`.
-pub fn keyed_linear(range: std::ops::Range<f64>, keys: Vec<f64>) -> Keyed<plotters::coord::types::RangedCoordf64> {
+pub(crate) fn keyed_linear(
+    range: std::ops::Range<f64>,
+    keys: Vec<f64>,
+) -> Keyed<plotters::coord::types::RangedCoordf64> {
     Keyed::new(range, keys)
 }
 
 /// A log axis over `range` with ticks at `keys`.
-pub fn keyed_log(range: std::ops::Range<f64>, keys: Vec<f64>) -> Keyed<plotters::coord::combinators::LogCoord<f64>> {
+pub(crate) fn keyed_log(
+    range: std::ops::Range<f64>,
+    keys: Vec<f64>,
+) -> Keyed<plotters::coord::combinators::LogCoord<f64>> {
     Keyed { inner: range.log_scale().into(), keys }
 }
 
 /// An f64 axis that is linear or logarithmic as decided at run time.
-pub enum Switch {
+pub(crate) enum Switch {
     Linear(plotters::coord::types::RangedCoordf64),
     Log(plotters::coord::combinators::LogCoord<f64>),
 }
 
 impl Switch {
-    pub fn new(log: bool, linear: std::ops::Range<f64>, logarithmic: std::ops::Range<f64>) -> Switch {
+    pub(crate) fn new(log: bool, linear: std::ops::Range<f64>, logarithmic: std::ops::Range<f64>) -> Switch {
         if log { Switch::Log(logarithmic.log_scale().into()) } else { Switch::Linear(linear.into()) }
     }
 }

@@ -9,10 +9,10 @@ use crate::result::Measured;
 use plotters::prelude::*;
 
 /// (seconds since measurement start, throughput in the metric's unit, p99 in µs).
-pub type Point = (f64, f64, f64);
+pub(crate) type Point = (f64, f64, f64);
 
 /// One point per interval of the run's series.
-pub fn points(m: &Measured, metric: Metric) -> Vec<Point> {
+pub(crate) fn points(m: &Measured, metric: Metric) -> Vec<Point> {
     let step = m.series.interval_ns.max(1);
     m.series
         .points
@@ -32,7 +32,7 @@ pub fn points(m: &Measured, metric: Metric) -> Vec<Point> {
         .collect()
 }
 
-pub fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
+pub(crate) fn plot(group: &Group<'_>, id: String) -> Result<Option<Plot>> {
     let lines: Vec<(String, Vec<Point>)> = group
         .cells
         .iter()

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use serde_json::Value;
 
 /// The parameters a sweep can vary: (plan key, axis title).
-pub const PARAMS: [(&str, &str); 3] = [
+pub(crate) const PARAMS: [(&str, &str); 3] = [
     ("bs_bytes", "block size (bytes, log scale)"),
     ("iodepth", "queue depth (log scale)"),
     ("threads", "threads (log scale)"),
@@ -17,10 +17,10 @@ pub const PARAMS: [(&str, &str); 3] = [
 
 /// Cells that differ in `param` but share the workload's shape, when they hold two or more
 /// values of it. Each line is a backend, or a backend with a setting that varies too.
-pub struct Sweep<'g, 'a> {
-    pub param: &'static str,
-    pub axis: &'static str,
-    pub cells: Vec<&'g Cell<'a>>,
+pub(crate) struct Sweep<'g, 'a> {
+    pub(crate) param: &'static str,
+    pub(crate) axis: &'static str,
+    pub(crate) cells: Vec<&'g Cell<'a>>,
 }
 
 /// What makes two workloads the same shape; other settings (advice, io_uring options…) split
@@ -51,7 +51,7 @@ fn value_of(c: &Cell<'_>, param: &str) -> f64 {
 
 /// Every sweep in the results, in the order the cells first appear. The null backend is left
 /// out: its figures would flatten every other line.
-pub fn find<'g, 'a>(groups: &'g [Group<'a>]) -> Vec<Sweep<'g, 'a>> {
+pub(crate) fn find<'g, 'a>(groups: &'g [Group<'a>]) -> Vec<Sweep<'g, 'a>> {
     let cells: Vec<&Cell> =
         groups.iter().flat_map(|g| g.cells.iter()).filter(|c| c.is_measured() && !c.is_null()).collect();
     let mut out = Vec::new();
@@ -115,7 +115,7 @@ fn line_labels(sweep: &Sweep<'_, '_>) -> Vec<String> {
 /// (x, median throughput, min, max, p99 µs) of one cell.
 type Point = (f64, f64, f64, f64, f64);
 
-pub fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
+pub(crate) fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
     let param = sweep.param;
     let first = sweep.cells[0].plan;
     let metric = match Metric::for_plan(first) {
