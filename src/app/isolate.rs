@@ -81,29 +81,99 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         data.set_cache_state(CacheState::Cold)?;
     }
     let cgroup = limits.memory_limit_bytes.map(cgroup::Cgroup::create).transpose()?;
-    let procs = cgroup.as_ref().map(|c| c.procs_file()).transpose()?;
-
-    let tmp = std::env::temp_dir();
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let stem = format!("iobench-child-{}-{n}", std::process::id());
-    let job_path = tmp.join(format!("{stem}.job.json"));
-    let out_path = tmp.join(format!("{stem}.result.json"));
-    let job = Job {
-        plan: plan.clone(),
-        notes: notes.clone(),
-        series_interval_ns: series_interval.as_nanos() as u64,
-        permit_overwrite: plan.permit.overwrite,
-        permit_device: plan.permit.device,
+    let files = ChildFiles::write(plan, &notes, series_interval)?;
+    let (status, max_rss) = spawn_limited(&exe, &files, cgroup.as_ref(), limits.address_space_limit_bytes)?;
+    let oom_kills = cgroup.as_ref().map_or(0, |c| c.oom_kills());
+    let version = cgroup.as_ref().map(|c| c.version.name()).unwrap_or_default();
+    let iso = isolation_evidence(cgroup, limits.address_space_limit_bytes, max_rss);
+    let mut result = match status {
+        Exit::Code(0) => match read_result(&files.out) {
+            Ok(r) => r,
+            Err(e) => RunResult::failed(plan, notes, format!("the child process left no result: {e}")),
+        },
+        Exit::Signal(libc::SIGKILL) if oom_kills > 0 => RunResult::failed(
+            plan,
+            notes,
+            format!(
+                "killed by the OOM killer: the run needed more than memory_limit = {} (memory cgroup {version}); \
+                 raise memory_limit",
+                mib(limits.memory_limit_bytes.unwrap_or(0)),
+            ),
+        ),
+        Exit::Signal(sig) => {
+            let hint = match limits.address_space_limit_bytes {
+                Some(a) => format!(
+                    "; under address_space_limit = {} an allocation that does not fit aborts it: raise the limit",
+                    format_size(a)
+                ),
+                None => String::new(),
+            };
+            let why = format!("the child process died from signal {sig} ({}){hint}", signal_name(sig));
+            RunResult::failed(plan, notes, why)
+        }
+        Exit::Code(code) => read_result(&files.out).unwrap_or_else(|_| {
+            let why = format!("the child process exited with status {code}; see its message above");
+            RunResult::failed(plan, notes, why)
+        }),
     };
-    let text = serde_json::to_vec(&job).map_err(|e| Error::Bug(format!("cannot encode the child's job: {e}")))?;
-    crate::result::write_atomic(&job_path, &text)?;
-    let _files = RemoveOnDrop(vec![job_path.clone(), out_path.clone()]);
+    result.notes.push(format!("ran in a child process under {}", describe_limits(&iso)));
+    if let Some(m) = result.measured.as_mut() {
+        // The child recorded what it saw in force; the parent adds what only it can see.
+        let mut merged = match m.backend_setup.remove("isolation") {
+            Some(Value::Object(o)) => o,
+            _ => Map::new(),
+        };
+        merged.extend(iso);
+        m.backend_setup.insert("isolation".into(), Value::Object(merged));
+    }
+    Ok(result)
+}
 
-    let mut cmd = std::process::Command::new(&exe);
-    cmd.arg(CHILD_COMMAND).arg(&job_path).arg(&out_path).stdin(std::process::Stdio::null());
+/// The job the parent writes for the child and the file the child writes its result into,
+/// both removed when dropped.
+struct ChildFiles {
+    job: PathBuf,
+    out: PathBuf,
+}
+
+impl ChildFiles {
+    fn write(plan: &Plan, notes: &[String], series_interval: Duration) -> Result<ChildFiles> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stem = std::env::temp_dir().join(format!("iobench-child-{}-{n}", std::process::id()));
+        let files = ChildFiles { job: stem.with_extension("job.json"), out: stem.with_extension("result.json") };
+        let job = Job {
+            plan: plan.clone(),
+            notes: notes.to_vec(),
+            series_interval_ns: series_interval.as_nanos() as u64,
+            permit_overwrite: plan.permit.overwrite,
+            permit_device: plan.permit.device,
+        };
+        let text = serde_json::to_vec(&job).map_err(|e| Error::Bug(format!("cannot encode the child's job: {e}")))?;
+        crate::result::write_atomic(&files.job, &text)?;
+        Ok(files)
+    }
+}
+
+impl Drop for ChildFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.job);
+        let _ = std::fs::remove_file(&self.out);
+    }
+}
+
+/// Starts the child inside `cgroup` and under `RLIMIT_AS` = `rlimit` from its first
+/// instruction, and waits for it: how it ended and its peak RSS.
+fn spawn_limited(
+    exe: &Path,
+    files: &ChildFiles,
+    cgroup: Option<&cgroup::Cgroup>,
+    rlimit: Option<u64>,
+) -> Result<(Exit, u64)> {
+    let procs = cgroup.map(|c| c.procs_file()).transpose()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg(CHILD_COMMAND).arg(&files.job).arg(&files.out).stdin(std::process::Stdio::null());
     let procs_fd = procs.as_ref().map(|f| f.as_raw_fd());
-    let rlimit = limits.address_space_limit_bytes;
     // SAFETY: between fork and exec only async-signal-safe calls: write(2) on a descriptor
     // opened before the fork, setrlimit(2); nothing allocates.
     unsafe {
@@ -129,8 +199,13 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         ))
     })?;
     drop(procs);
-    let (status, max_rss) = wait_with_rusage(child.id() as libc::pid_t)?;
+    wait_with_rusage(child.id() as libc::pid_t)
+}
 
+/// What only the parent sees of the child's limits (`backend_setup.isolation`): the cgroup's
+/// peak and counters, the child's peak RSS; the cgroup is removed here, and whether that worked
+/// is recorded.
+fn isolation_evidence(cgroup: Option<cgroup::Cgroup>, rlimit: Option<u64>, max_rss: u64) -> Map<String, Value> {
     let mut iso = Map::new();
     if let Some(cg) = &cgroup {
         iso.insert("memory_limit_bytes".into(), cg.limit.into());
@@ -144,65 +219,12 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
         iso.insert("address_space_limit_bytes".into(), a.into());
     }
     iso.insert("child_max_rss_bytes".into(), max_rss.into());
-    let oom_kills = cgroup.as_ref().map_or(0, |c| c.oom_kills());
-    let version = cgroup.as_ref().map(|c| c.version.name());
-    // The cgroup goes now: the result reports whether that worked.
     if let Some(cg) = cgroup {
         let dir = cg.dir.clone();
         drop(cg);
         iso.insert("cgroup_removed".into(), (!dir.exists()).into());
     }
-
-    let mut result = match status {
-        Exit::Code(0) => match read_result(&out_path) {
-            Ok(r) => r,
-            Err(e) => RunResult::failed(plan, notes, format!("the child process left no result: {e}")),
-        },
-        Exit::Signal(libc::SIGKILL) if oom_kills > 0 => RunResult::failed(
-            plan,
-            notes,
-            format!(
-                "killed by the OOM killer: the run needed more than memory_limit = {} (memory cgroup {}); raise \
-                 memory_limit",
-                mib(limits.memory_limit_bytes.unwrap_or(0)),
-                version.unwrap_or_default()
-            ),
-        ),
-        Exit::Signal(sig) => {
-            let hint = match rlimit {
-                Some(a) => format!(
-                    "; under address_space_limit = {} an allocation that does not fit aborts it: raise the limit",
-                    format_size(a)
-                ),
-                None => String::new(),
-            };
-            RunResult::failed(
-                plan,
-                notes,
-                format!("the child process died from signal {sig} ({}){hint}", signal_name(sig)),
-            )
-        }
-        Exit::Code(code) => match read_result(&out_path) {
-            Ok(r) => r,
-            Err(_) => RunResult::failed(
-                plan,
-                notes,
-                format!("the child process exited with status {code}; see its message above"),
-            ),
-        },
-    };
-    result.notes.push(format!("ran in a child process under {}", describe_limits(&iso)));
-    if let Some(m) = result.measured.as_mut() {
-        // The child recorded what it saw in force; the parent adds what only it can see.
-        let seen = match m.backend_setup.remove("isolation") {
-            Some(Value::Object(o)) => o,
-            _ => Map::new(),
-        };
-        let mut merged = seen;
-        merged.extend(iso);
-        m.backend_setup.insert("isolation".into(), Value::Object(merged));
-    }
-    Ok(result)
+    iso
 }
 
 /// "memory_limit 512 MiB (cgroup v1, peak 511.9 MiB), address_space_limit 2 GiB, peak RSS 40 MiB".
@@ -231,16 +253,6 @@ fn mib(bytes: u64) -> String {
 fn read_result(path: &Path) -> Result<RunResult> {
     let text = std::fs::read(path).context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_slice(&text).map_err(|e| Error::Damaged(format!("{} is not a run result: {e}", path.display())))
-}
-
-struct RemoveOnDrop(Vec<PathBuf>);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        for p in &self.0 {
-            let _ = std::fs::remove_file(p);
-        }
-    }
 }
 
 enum Exit {

@@ -79,54 +79,11 @@ pub(crate) fn classify(path: &Path, size: u64, seed: u64) -> Target {
 
 /// Checks `plan`'s target against `policy` before anything runs, and records what was allowed.
 pub(crate) fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
-    let Some(path) = plan.filename.clone() else {
-        check_dir(&plan.dir, "dir")?;
-        let path = DataFile::default_path(&plan.dir, plan.size_bytes, plan.seed);
-        return match classify(&path, plan.size_bytes, plan.seed) {
-            Target::Missing | Target::Ours | Target::Stale => Ok(()),
-            Target::Foreign { .. } => Err(Error::invalid(
-                "dir",
-                format!("{} exists and was not written by iobench; remove it or choose another --dir", path.display()),
-            )),
-            _ => Err(Error::invalid(
-                "dir",
-                format!(
-                    "{} exists and is not a regular file; iobench only uses files it created: remove it or choose \
-                     another --dir",
-                    path.display()
-                ),
-            )),
-        };
-    };
+    let Some(path) = plan.filename.clone() else { return admit_own_file(plan) };
     let writes = plan.rw.has_writes();
-    let shown = path.display();
     let named = names(policy, &path);
-    let mut target = classify(&path, plan.size_bytes, plan.seed);
-    if target == Target::Symlink {
-        if writes {
-            return Err(Error::invalid(
-                "filename",
-                format!(
-                    "{shown} is a symbolic link, which iobench never follows for writes; name the file it points to"
-                ),
-            ));
-        }
-        let real = std::fs::canonicalize(&path)
-            .map_err(|e| Error::invalid("filename", format!("{shown} is a symbolic link that leads nowhere ({e})")))?;
-        target = classify(&real, plan.size_bytes, plan.seed);
-    }
-    let refuse_verify = |what: &str| {
-        Error::invalid(
-            "verify",
-            format!("{shown} is {what} that iobench did not write, so it holds no pattern to check; drop --verify"),
-        )
-    };
-    let too_small = |len: u64| {
-        Error::invalid(
-            "size",
-            format!("{shown} holds {len} bytes, less than size = {}; use --size {len} or less", plan.size_bytes),
-        )
-    };
+    let target = named_target(plan, &path, writes)?;
+    let shown = path.display();
     match target {
         Target::Missing => {
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -149,11 +106,9 @@ pub(crate) fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
                     ),
                 ));
             }
-            if !writes && plan.verify {
-                return Err(refuse_verify("a file"));
-            }
-            if !writes && len < plan.size_bytes {
-                return Err(too_small(len));
+            if !writes {
+                refuse_verify(plan, &path, "a file")?;
+                check_len(plan, &path, Some(len))?;
             }
         }
         Target::Device { block, len } => {
@@ -173,14 +128,10 @@ pub(crate) fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
                     ),
                 ));
             }
-            if !writes && plan.verify {
-                return Err(refuse_verify(&format!("a {kind}")));
+            if !writes {
+                refuse_verify(plan, &path, &format!("a {kind}"))?;
             }
-            if let Some(len) = len
-                && len < plan.size_bytes
-            {
-                return Err(too_small(len));
-            }
+            check_len(plan, &path, len)?;
         }
         Target::Other(kind) => {
             return Err(Error::invalid("filename", format!("{shown} is a {kind}; name a regular file")));
@@ -188,6 +139,75 @@ pub(crate) fn admit(plan: &mut Plan, policy: &Policy) -> Result<()> {
     }
     plan.permit = crate::workload::plan::Permit { overwrite: named, device: policy.allow_device };
     Ok(())
+}
+
+/// iobench's own file in `dir`: the directory must be usable, and a file at the name must be
+/// iobench's.
+fn admit_own_file(plan: &Plan) -> Result<()> {
+    check_dir(&plan.dir, "dir")?;
+    let path = DataFile::default_path(&plan.dir, plan.size_bytes, plan.seed);
+    match classify(&path, plan.size_bytes, plan.seed) {
+        Target::Missing | Target::Ours | Target::Stale => Ok(()),
+        Target::Foreign { .. } => Err(Error::invalid(
+            "dir",
+            format!("{} exists and was not written by iobench; remove it or choose another --dir", path.display()),
+        )),
+        _ => Err(Error::invalid(
+            "dir",
+            format!(
+                "{} exists and is not a regular file; iobench only uses files it created: remove it or choose \
+                 another --dir",
+                path.display()
+            ),
+        )),
+    }
+}
+
+/// What `filename` names, a symbolic link followed for reads (never for writes).
+fn named_target(plan: &Plan, path: &Path, writes: bool) -> Result<Target> {
+    let target = classify(path, plan.size_bytes, plan.seed);
+    if target != Target::Symlink {
+        return Ok(target);
+    }
+    let shown = path.display();
+    if writes {
+        return Err(Error::invalid(
+            "filename",
+            format!("{shown} is a symbolic link, which iobench never follows for writes; name the file it points to"),
+        ));
+    }
+    let real = std::fs::canonicalize(path)
+        .map_err(|e| Error::invalid("filename", format!("{shown} is a symbolic link that leads nowhere ({e})")))?;
+    Ok(classify(&real, plan.size_bytes, plan.seed))
+}
+
+/// A file or device iobench did not write (`what`) holds no pattern to verify.
+fn refuse_verify(plan: &Plan, path: &Path, what: &str) -> Result<()> {
+    if !plan.verify {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "verify",
+        format!(
+            "{} is {what} that iobench did not write, so it holds no pattern to check; drop --verify",
+            path.display()
+        ),
+    ))
+}
+
+/// A file or device of `len` bytes (if known) must hold `size`.
+fn check_len(plan: &Plan, path: &Path, len: Option<u64>) -> Result<()> {
+    match len {
+        Some(len) if len < plan.size_bytes => Err(Error::invalid(
+            "size",
+            format!(
+                "{} holds {len} bytes, less than size = {}; use --size {len} or less",
+                path.display(),
+                plan.size_bytes
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The data file for `plan`: its own file in `dir`, or the file `filename` names, under the

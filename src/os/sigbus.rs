@@ -46,11 +46,6 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    /// Registers `len` bytes mapped at `start` from file offset 0. Installs the handler on first use.
-    pub(crate) fn new(start: *const u8, len: usize) -> Result<Registration> {
-        Registration::new_at(start, len, 0)
-    }
-
     /// Registers `len` bytes mapped at `start` from `file_offset` (a window of the file).
     pub(crate) fn new_at(start: *const u8, len: usize, file_offset: u64) -> Result<Registration> {
         install()?;
@@ -187,7 +182,7 @@ mod tests {
         f.write_all(&vec![7u8; 64 << 10]).unwrap();
         let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
         let map = memmap2::MmapOptions::new().len(64 << 10).map_raw_read_only(&f).unwrap();
-        let reg = Registration::new(map.as_ptr(), 64 << 10).unwrap();
+        let reg = Registration::new_at(map.as_ptr(), 64 << 10, 0).unwrap();
         f.set_len(8192).unwrap();
         // SAFETY: inside the mapping; the page past EOF faults and is patched by the handler.
         let v = unsafe { std::ptr::read_volatile(map.as_ptr().add(40000)) };

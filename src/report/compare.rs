@@ -253,37 +253,7 @@ fn verdict_inverse(ratio: f64, band: f64) -> Verdict {
 pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
     let mut out = format!("base: {base_name}\nnew:  {new_name}\n\n");
     let headers = ["workload", "backend", "base", "new", "ratio", "noise", "verdict", "p99 ratio", "p99 verdict"];
-    let rows: Vec<Vec<String>> = c
-        .rows
-        .iter()
-        .map(|r| {
-            let fmt = |s: &Spread| r.metric.format(s.median);
-            let mut verdict = r.verdict.text().to_string();
-            if r.regression {
-                verdict.push_str(" (REGRESSION)");
-            }
-            vec![
-                r.workload.clone(),
-                r.backend.clone(),
-                fmt(&r.base),
-                fmt(&r.new),
-                format!("{:.3}", r.ratio),
-                format!(
-                    "±{:.0}%{}",
-                    r.band * 100.0,
-                    match r.source {
-                        BandSource::Repeats => "",
-                        BandSource::Default => "*",
-                        BandSource::Intervals => "†",
-                        BandSource::Scatter => "~",
-                    }
-                ),
-                verdict,
-                format!("{:.3}", r.p99_ratio),
-                r.p99_verdict.text().replace("faster", "better").replace("slower", "worse"),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = c.rows.iter().map(row_cells).collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -305,7 +275,45 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
     for row in &rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
-    out.push_str("\nThroughput is the workload's figure (IOPS for blocks under 128k, else bytes/s; records/s for record updates, GB/s for scans); ratio = new ÷ base.\n");
+    out.push_str(&footnotes(c));
+    for (side, w, b) in &c.unmatched {
+        out.push_str(&format!("not compared ({side}): {w} on {b}\n"));
+    }
+    out.push_str(&format!("\n{}\n", summary(c)));
+    out
+}
+
+/// One row of the comparison table, as its cells.
+fn row_cells(r: &Row) -> Vec<String> {
+    let fmt = |s: &Spread| r.metric.format(s.median);
+    let mut verdict = r.verdict.text().to_string();
+    if r.regression {
+        verdict.push_str(" (REGRESSION)");
+    }
+    let mark = match r.source {
+        BandSource::Repeats => "",
+        BandSource::Default => "*",
+        BandSource::Intervals => "†",
+        BandSource::Scatter => "~",
+    };
+    vec![
+        r.workload.clone(),
+        r.backend.clone(),
+        fmt(&r.base),
+        fmt(&r.new),
+        format!("{:.3}", r.ratio),
+        format!("±{:.0}%{mark}", r.band * 100.0),
+        verdict,
+        format!("{:.3}", r.p99_ratio),
+        r.p99_verdict.text().replace("faster", "better").replace("slower", "worse"),
+    ]
+}
+
+/// What the figures and the marks of the noise column mean.
+fn footnotes(c: &Comparison) -> String {
+    let mut out = String::from(
+        "\nThroughput is the workload's figure (IOPS for blocks under 128k, else bytes/s; records/s for record updates, GB/s for scans); ratio = new ÷ base.\n",
+    );
     let single = c.rows.iter().any(|r| r.base.n < 2 && r.new.n < 2);
     if single {
         out.push_str(&format!(
@@ -336,10 +344,6 @@ pub fn render_text(c: &Comparison, base_name: &str, new_name: &str) -> String {
             );
         }
     }
-    for (side, w, b) in &c.unmatched {
-        out.push_str(&format!("not compared ({side}): {w} on {b}\n"));
-    }
-    out.push_str(&format!("\n{}\n", summary(c)));
     out
 }
 

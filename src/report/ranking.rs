@@ -71,14 +71,7 @@ pub(crate) fn table(group: &Group<'_>) -> Table {
             row
         })
         .collect();
-    let mut notes: Vec<(String, String)> = ranked.iter().filter_map(|c| Some((c.label(), pattern_note(c)?))).collect();
-    notes.extend(ranked.iter().filter_map(|c| Some((c.label(), absorbed_note(c)?))));
-    if ranked.iter().any(|c| super::warnings::turned_warm(c).is_some()) {
-        notes.push((
-            TURNED_WARM.into(),
-            "cache = cold was asked for, but the page cache served most of the reads (see the warnings)".into(),
-        ));
-    }
+    let notes = table_notes(&ranked);
     let missing = group
         .cells
         .iter()
@@ -90,8 +83,28 @@ pub(crate) fn table(group: &Group<'_>) -> Table {
             (c.label(), format!("{status}: {reason}"))
         })
         .collect();
+    let title = table_title(group);
+    Table { title, headers, rows, notes, missing }
+}
+
+/// The notes under a ranking: the patterns' figures, writes the page cache absorbed, and what
+/// the turned-warm mark means.
+fn table_notes(ranked: &[&Cell<'_>]) -> Vec<(String, String)> {
+    let mut notes: Vec<(String, String)> = ranked.iter().filter_map(|c| Some((c.label(), pattern_note(c)?))).collect();
+    notes.extend(ranked.iter().filter_map(|c| Some((c.label(), absorbed_note(c)?))));
+    if ranked.iter().any(|c| super::warnings::turned_warm(c).is_some()) {
+        notes.push((
+            TURNED_WARM.into(),
+            "cache = cold was asked for, but the page cache served most of the reads (see the warnings)".into(),
+        ));
+    }
+    notes
+}
+
+/// `randread-4k-warm (randread 4k warm, 256m file, 5s per run)`.
+fn table_title(group: &Group<'_>) -> String {
     let p = group.plan;
-    let title = format!(
+    format!(
         "{} ({}, {} file, {})",
         group.label,
         super::cells::describe(p, &group.varying.iter().map(String::as_str).collect::<Vec<_>>()),
@@ -101,8 +114,7 @@ pub(crate) fn table(group: &Group<'_>) -> Table {
             (None, Some(b)) => format!("{} per thread", crate::base::units::format_size(b)),
             _ => String::new(),
         }
-    );
-    Table { title, headers, rows, notes, missing }
+    )
 }
 
 /// Marks a cold cell that turned warm in rankings.

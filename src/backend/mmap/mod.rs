@@ -11,7 +11,7 @@ use crate::base::error::{Error, IoContext, Result};
 use crate::datafile::blocks::DataFile;
 use crate::os::sigbus;
 use crate::workload::plan::{Durability, Plan};
-use memmap2::{MmapOptions, MmapRaw};
+use memmap2::MmapRaw;
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
@@ -51,23 +51,12 @@ fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs::File, bool
 impl SharedMap {
     pub(crate) fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let (file, writes) = open_for_mapping(plan, data)?;
-        let mut options = MmapOptions::new();
-        options.len(plan.size_bytes as usize);
-        // SAFETY: the file is iobench's own and was checked above to cover the whole mapping.
-        // Another process truncating it during the run makes accesses fault with SIGBUS: the
-        // registration below makes that a failed run instead of a dead process.
-        let map = tuning::map(&mut options, &file, writes, &plan.tuning);
-        let map = map.map_err(|e| {
-            // "mmap failed: ENOMEM" is the expected outcome under address_space_limit: say so.
-            let enomem = e.raw_os_error() == Some(libc::ENOMEM);
-            let hint = if enomem { "; map it in pieces with window = \"256m\"" } else { "" };
-            let name = window::errno_name(&e);
-            let what = format!("mmap failed: {name} ({} bytes of {}){hint}", plan.size_bytes, data.path.display());
-            Error::io(what, e)
-        })?;
-        let sigbus = Arc::new(sigbus::Registration::new(map.as_ptr(), plan.size_bytes as usize)?);
-        // Advice, prefault and collapse (see mmap_tuning.rs), after the SIGBUS registration.
-        let setup = Arc::new(tuning::apply(&map, &plan.tuning)?);
+        let len = plan.size_bytes as usize;
+        let what = || format!("{} bytes of {}", plan.size_bytes, data.path.display());
+        let hint = "; map it in pieces with window = \"256m\"";
+        let tuning::Mapped { sigbus, map, notes } =
+            tuning::map_range(&file, (0, len), writes, &plan.tuning, what, hint)?;
+        let (sigbus, setup) = (Arc::new(sigbus), Arc::new(notes));
         Ok(SharedMap { sigbus, map: Arc::new(map), durability: plan.durability, setup })
     }
 

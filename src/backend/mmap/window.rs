@@ -17,7 +17,7 @@ use crate::datafile::blocks::DataFile;
 use crate::os::sigbus;
 use crate::workload::plan::{Durability, Plan};
 use crate::workload::tuning::Tuning;
-use memmap2::{MmapOptions, MmapRaw};
+use memmap2::MmapRaw;
 use std::fs::File;
 
 /// The mapped part of the file.
@@ -91,13 +91,10 @@ impl WindowedMmap {
             start = offset & !(crate::os::fsinfo::page_size() as u64 - 1);
         }
         let map_len = self.window.max(offset + len - start).min(self.size - start);
-        let mut options = MmapOptions::new();
-        options.offset(start).len(map_len as usize);
-        let map = super::tuning::map(&mut options, &self.file, self.writes, &self.tuning).map_err(|e| {
-            Error::io(format!("mmap failed: {} ({} byte window at offset {start})", errno_name(&e), map_len), e)
-        })?;
-        let registration = sigbus::Registration::new_at(map.as_ptr(), map_len as usize, start)?;
-        let notes = super::tuning::apply(&map, &self.tuning)?;
+        let what = || format!("{map_len} byte window at offset {start}");
+        let range = (start, map_len as usize);
+        let super::tuning::Mapped { sigbus: registration, map, notes } =
+            super::tuning::map_range(&self.file, range, self.writes, &self.tuning, what, "")?;
         if self.maps == 0 {
             self.first_notes = notes;
         }
@@ -123,18 +120,6 @@ impl WindowedMmap {
             self.dirty_elsewhere = false;
         }
         Ok(())
-    }
-}
-
-/// `ENOMEM` and friends by name: "mmap failed: ENOMEM" reads better than an errno number.
-pub(crate) fn errno_name(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(libc::ENOMEM) => "ENOMEM".into(),
-        Some(libc::EINVAL) => "EINVAL".into(),
-        Some(libc::EACCES) => "EACCES".into(),
-        Some(libc::ENODEV) => "ENODEV".into(),
-        Some(libc::EOVERFLOW) => "EOVERFLOW".into(),
-        _ => e.to_string(),
     }
 }
 

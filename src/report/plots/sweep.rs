@@ -114,21 +114,13 @@ fn line_labels(sweep: &Sweep<'_, '_>) -> Vec<String> {
 
 /// (x, median throughput, min, max, p99 µs) of one cell.
 type Point = (f64, f64, f64, f64, f64);
+/// A labelled line of points.
+type Line = (String, Vec<Point>);
 
-pub(crate) fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
+/// The sweep's lines, one per backend (or variant), with their colours: each line's points
+/// sorted by the swept parameter.
+fn sweep_lines(sweep: &Sweep<'_, '_>, metric: Metric) -> (Vec<(String, RGBColor)>, Vec<Line>) {
     let param = sweep.param;
-    let first = sweep.cells[0].plan;
-    let metric = match Metric::for_plan(first) {
-        m @ (Metric::Records | Metric::Scan) => m,
-        _ if param == "bs_bytes" => Metric::Bandwidth,
-        m => m,
-    };
-    let what = match param {
-        "bs_bytes" => "block size",
-        "iodepth" => "queue depth",
-        _ => "threads",
-    };
-    let title = format!("Sweep over {what}: {}", describe(first, &[param]));
     let labels = line_labels(sweep);
     let mut names: Vec<String> = Vec::new();
     for l in &labels {
@@ -145,8 +137,7 @@ pub(crate) fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
             (n.clone(), if variants { PALETTE[i % PALETTE.len()] } else { color(backend) })
         })
         .collect();
-    // (x, median throughput, min, max, p99 µs) per line, sorted by x.
-    let lines: Vec<(String, Vec<Point>)> = backends
+    let lines = backends
         .iter()
         .map(|(b, _)| {
             let mut pts: Vec<_> = sweep
@@ -164,6 +155,24 @@ pub(crate) fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
             (b.clone(), pts)
         })
         .collect();
+    (backends, lines)
+}
+
+pub(crate) fn plot(sweep: &Sweep<'_, '_>, id: String) -> Result<Plot> {
+    let param = sweep.param;
+    let first = sweep.cells[0].plan;
+    let metric = match Metric::for_plan(first) {
+        m @ (Metric::Records | Metric::Scan) => m,
+        _ if param == "bs_bytes" => Metric::Bandwidth,
+        m => m,
+    };
+    let what = match param {
+        "bs_bytes" => "block size",
+        "iodepth" => "queue depth",
+        _ => "threads",
+    };
+    let title = format!("Sweep over {what}: {}", describe(first, &[param]));
+    let (backends, lines) = sweep_lines(sweep, metric);
     let mut xs: Vec<f64> = lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
