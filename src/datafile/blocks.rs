@@ -6,8 +6,7 @@ use crate::base::units::format_size;
 use crate::os;
 use crate::patterns::block::{self, PAGE};
 use crate::workload::plan::CacheState;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -81,48 +80,17 @@ impl DataFile {
     /// file (disk full, interrupted) never passes for a complete one. The temporary name ends in
     /// `.iobench-partial`, so a leftover of an interrupted run is known as iobench's own.
     pub(crate) fn create(&self) -> Result<()> {
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = self.path.with_file_name(format!(".{name}.iobench-partial"));
-        let _ = std::fs::remove_file(&tmp);
-        crate::datafile::cleanup::record_created(&tmp);
-        let result = (|| {
-            // create_new (O_EXCL) never follows a symbolic link planted at the temporary name.
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .context(|| format!("cannot create {}", tmp.display()))?;
-            crate::datafile::marks::mark(&file);
+        super::generate::create(&self.path, self.size, |sink| {
             let mut buf = vec![0u8; CHUNK];
             let mut offset = 0u64;
             while offset < self.size {
-                if crate::base::stop::requested() {
-                    return Err(Error::interrupted_while(format!("creating {}", self.path.display())));
-                }
                 let n = CHUNK.min((self.size - offset) as usize);
                 block::fill(self.seed, offset, &mut buf[..n]);
-                file.write_all(&buf[..n]).map_err(|e| self.write_error(e))?;
+                sink.write(&buf[..n])?;
                 offset += n as u64;
             }
-            file.sync_all().map_err(|e| self.write_error(e))?;
-            std::fs::rename(&tmp, &self.path).context(|| format!("cannot rename {} into place", tmp.display()))
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
-    }
-
-    fn write_error(&self, e: std::io::Error) -> Error {
-        if e.raw_os_error() == Some(libc::ENOSPC) {
-            Error::System(format!(
-                "disk full while creating {} ({}): the partial file was removed; use a smaller --size or another --dir",
-                self.path.display(),
-                format_size(self.size)
-            ))
-        } else {
-            Error::io(format!("cannot write {}", self.path.display()), e)
-        }
+            Ok(())
+        })
     }
 
     /// Puts the file in the requested cache state and returns its residency (0–1) afterwards.

@@ -1,8 +1,8 @@
-//! Generated files other than the block pattern (record files, logs), made with the protocol of
-//! `DataFile::create`: written under a temporary `.NAME.iobench-partial` name opened with O_EXCL
-//! and marked as iobench's, synced, then renamed into place, so a partial file (disk full,
-//! interrupted) never passes for a complete one. A file found at such a name is reused only
-//! when its own check says it is intact, and replaced only when it is known to be iobench's.
+//! How every data file is generated (block files, record files, logs): written under a
+//! temporary `.NAME.iobench-partial` name opened with O_EXCL and marked as iobench's, synced,
+//! then renamed into place, so a partial file (disk full, interrupted) never passes for a
+//! complete one. A file found at such a name is reused only when its own check says it is
+//! intact, and replaced only when it is known to be iobench's.
 
 use crate::base::error::{Error, IoContext, Result};
 use crate::base::units::format_size;
