@@ -146,6 +146,10 @@ pub struct ReproduceArgs {
     /// Keep the data files this run created
     #[arg(long = "keep-files")]
     pub keep_files: bool,
+    /// Seed of the shuffled cell order (each repeat is shuffled) [default: from the clock; the
+    /// seed is recorded in every run's notes]
+    #[arg(long = "order-seed", value_name = "N", conflicts_with = "from")]
+    pub order_seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]
