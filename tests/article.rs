@@ -263,6 +263,10 @@ fn sequential_boundaries() {
     assert!(holds_if(&verdict_of(with(11.3, 9.5, 1.62), "sequential")));
     assert!(holds_if(&verdict_of(with(11.3, 9.7, 1.58), "sequential")));
     assert!(fails(&verdict_of(with(11.1, 9.5, 1.58), "sequential")));
+    // A device ceiling cold reads exceed by more than 10% is no ceiling: cold parts not judged.
+    assert_eq!(verdict_of(with(11.3, 9.7, 2.19), "sequential"), Verdict::Holds);
+    let v = verdict_of(with(11.3, 9.7, 2.21), "sequential");
+    assert!(holds_if(&v) && v.detail().unwrap().contains("no ceiling"), "{v:?}");
     // Without the device ceiling the cold parts are named as not judged.
     let mut runs = with(11.3, 9.7, 1.62);
     runs.remove(0);
