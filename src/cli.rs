@@ -134,7 +134,7 @@ pub struct ReproduceArgs {
     /// Tests only: sizes ÷ 64 (files of 64 MiB at most), 300 ms runs
     #[arg(long, hide = true, conflicts_with = "quick")]
     pub tiny: bool,
-    /// Directory for the data files (up to 6.5 GiB for the full run) [default: ./iobench-data]
+    /// Directory for the data files (up to 7.5 GiB for the full run) [default: ./iobench-data]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Results folder [default: results/<yyyy-mm-dd>-<hostname>, with -quick for --quick]
