@@ -73,6 +73,10 @@ pub struct Evidence {
     pub iowq_workers_max: Option<u32>,
     /// What setup applied and how it went (madvise, prefault, collapse, fadvise, buffers).
     pub setup: Vec<String>,
+    /// Share of the whole machine's CPU time the hypervisor stole during the measured interval
+    /// (/proc/stat `steal` ÷ all ticks), in percent; `None` if no tick passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_pct: Option<f64>,
 }
 
 /// A backend's mapping, from its smaps entry.
@@ -113,6 +117,7 @@ pub struct EvidenceProbe {
     thp_enabled: String,
     thp_defrag: String,
     iowq: Option<IowqSampler>,
+    cpu_times: Option<os::procstat::CpuTimes>,
 }
 
 fn page_bytes(vm: &VmStat, key: &str) -> u64 {
@@ -138,6 +143,7 @@ impl Evidence {
             device,
             resident,
             iowq,
+            cpu_times: os::procstat::read(),
             // Last, so the interval it opens is as short as possible.
             vm: VmStat::read(),
         }
@@ -222,6 +228,7 @@ impl EvidenceProbe {
             device_written_through_sync_bytes: None,
             iowq_workers_max,
             setup,
+            steal_pct: self.cpu_times.zip(os::procstat::read()).and_then(|(a, b)| os::procstat::steal_pct(a, b)),
         }
     }
 }
@@ -348,6 +355,10 @@ pub fn summary(e: &Evidence, major_faults: u64) -> String {
     }
     if let Some(n) = e.iowq_workers_max {
         parts.push(format!("io-wq workers {n}"));
+    }
+    // Only when it matters: a few percent of stolen CPU slows a CPU-bound run by as much.
+    if let Some(s) = e.steal_pct.filter(|s| *s > 2.0) {
+        parts.push(format!("steal {s:.1}%"));
     }
     parts.join(", ")
 }

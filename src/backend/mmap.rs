@@ -48,8 +48,20 @@ pub(super) fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs:
 impl SharedMap {
     pub fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let (file, writes) = open_for_mapping(plan, data)?;
+        // A mapping is one Rust object, at most isize::MAX bytes: 2 GiB - 1 in a 32-bit process,
+        // whatever the kernel could map (memmap2 refuses longer ones before calling mmap).
+        let len = usize::try_from(plan.size_bytes).ok().filter(|l| *l <= isize::MAX as usize).ok_or_else(|| {
+            Error::Precondition(format!(
+                "mmap failed: {} bytes of {} exceed the largest object a {}-bit process can address \
+                 (isize::MAX = {} bytes); map it in pieces with window = \"256m\"",
+                plan.size_bytes,
+                data.path.display(),
+                usize::BITS,
+                isize::MAX
+            ))
+        })?;
         let mut options = MmapOptions::new();
-        options.len(plan.size_bytes as usize);
+        options.len(len);
         // SAFETY: the file is iobench's own and was checked above to cover the whole mapping.
         // Another process truncating it during the run makes accesses fault with SIGBUS: the
         // registration below makes that a failed run instead of a dead process.

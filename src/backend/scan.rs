@@ -14,12 +14,16 @@
 //! Each stores its counts in the loop's slot buffer and reports the bytes it scanned; the loop
 //! checks both.
 
+// Without io_uring (the 32-bit child's build) the uring scan and what only it uses are left out.
+#![cfg_attr(not(feature = "uring"), allow(unused_imports))]
+
 use super::{Backend, BackendKind, Completion, Op, OpKind, OpenPlain};
 use crate::buffers::BufferPool;
 use crate::data::DataFile;
 use crate::error::{Error, IoContext, Result};
 use crate::logscan::{Counter, Counts};
 use crate::plan::Plan;
+#[cfg(feature = "uring")]
 use io_uring::{IoUring, opcode, types};
 use serde_json::{Map, Value, json};
 use std::fs::File;
@@ -42,7 +46,12 @@ pub fn open(plan: &Plan, data: &DataFile, plain: OpenPlain) -> Result<Vec<Box<dy
     for _ in 0..plan.threads {
         out.push(match plan.backend {
             BackendKind::Mmap | BackendKind::Buffered | BackendKind::Direct => return plain(plan, data),
+            #[cfg(feature = "uring")]
             BackendKind::Uring | BackendKind::UringDirect => Box::new(UringScan::open(plan, data)?),
+            #[cfg(not(feature = "uring"))]
+            BackendKind::Uring | BackendKind::UringDirect => {
+                return Err(super::uring::unsupported(&plan.backend.to_string()));
+            }
             BackendKind::Lines => Box::new(LineScan { path: data.path.clone(), tokio: None, pending: None }),
             BackendKind::Tokio => {
                 let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| Error::Unsupported {
@@ -139,6 +148,7 @@ impl Backend for LineScan {
 }
 
 /// `uring` / `uring-direct` scans: `depth` reads in flight, consumed in file order.
+#[cfg(feature = "uring")]
 struct UringScan {
     ring: IoUring,
     file: File,
@@ -153,6 +163,7 @@ struct UringScan {
     pending: Option<Completion>,
 }
 
+#[cfg(feature = "uring")]
 impl UringScan {
     fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let direct = plan.backend.is_direct();
@@ -251,6 +262,7 @@ impl UringScan {
     }
 }
 
+#[cfg(feature = "uring")]
 impl Backend for UringScan {
     fn submit(&mut self, op: Op, buf: &mut [u8]) -> Result<()> {
         if op.kind != OpKind::Scan {
@@ -289,6 +301,7 @@ impl Backend for UringScan {
     }
 }
 
+#[cfg(feature = "uring")]
 impl Drop for UringScan {
     fn drop(&mut self) {
         // A failed scan may leave reads in flight into `bufs`: wait for them before it is freed.

@@ -1,11 +1,15 @@
 //! Linux facilities std lacks: resource usage, cache control and residency, O_DIRECT alignment.
 
+pub mod addrspace;
 pub mod advice;
 pub mod blockdev;
+pub mod freemem;
 pub mod knobs;
+pub mod procstat;
 pub mod sigbus;
 pub mod signals;
 pub mod smaps;
+pub mod status;
 pub mod vmstat;
 
 use crate::error::{Error, Result};
@@ -123,7 +127,7 @@ fn residency_by_mincore(file: &File, len: usize) -> Result<f64> {
         let n = CHUNK.min(len - offset);
         // SAFETY: a shared read-only mapping of a file we hold open; unmapped before the next chunk.
         let addr = unsafe {
-            libc::mmap(std::ptr::null_mut(), n, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), offset as i64)
+            libc::mmap64(std::ptr::null_mut(), n, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), offset as i64)
         };
         if addr == libc::MAP_FAILED {
             return Err(Error::last_os("mmap for mincore"));
