@@ -175,7 +175,13 @@ fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {
         Some(from) => document::results_path(from).parent().map(Path::to_path_buf).unwrap_or_default(),
         None => article::default_out(scale),
     });
-    let opts = article::Options { scale, data_dir: args.dir.clone(), out, keep_files: args.keep_files };
+    let opts = article::Options {
+        scale,
+        data_dir: args.dir.clone(),
+        out,
+        keep_files: args.keep_files,
+        order_seed: args.order_seed,
+    };
     let outcome = match &args.from {
         Some(from) => {
             let results = iobench::result::Results::read(&document::results_path(from))?;
@@ -183,9 +189,9 @@ fn reproduce(args: ReproduceArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let session = article::session(&opts)?;
-            let plans = session.plans()?;
+            let plans = article::plans(&session, opts.order_seed)?;
             let mut progress = iobench::report::progress::Reporter::new(plans.iter().map(|(p, _)| p));
-            let outcome = article::run(&opts, &session, |event| progress.event(event));
+            let outcome = article::run(&opts, &session, plans, |event| progress.event(event));
             progress.finish();
             outcome?
         }

@@ -103,10 +103,18 @@ impl Session {
 
     /// Runs every plan, telling `progress` when each cell starts and ends. After Ctrl-C
     /// (`base::stop`) the cell in progress is dropped and every finished one is kept.
-    pub fn run_with(&self, mut progress: impl FnMut(Progress<'_>)) -> Result<Results> {
+    pub fn run_with(&self, progress: impl FnMut(Progress<'_>)) -> Result<Results> {
+        self.run_plans(self.plans()?, progress)
+    }
+
+    /// Runs `plans` (from `plans`, perhaps reordered or filtered, as `iobench reproduce` does).
+    pub fn run_plans(
+        &self,
+        plans: Vec<(Plan, Vec<String>)>,
+        mut progress: impl FnMut(Progress<'_>),
+    ) -> Result<Results> {
         // Removes what this invocation created when the session ends, however it ends.
         let _files = crate::datafile::cleanup::Scope::enter(self.safety.keep_files);
-        let plans = self.plans()?;
         let total = plans.len();
         let dir = plans.first().map(|(p, _)| p.dir.clone()).unwrap_or_default();
         let _ = crate::datafile::cleanup::create_dir_all(&dir);

@@ -1,7 +1,9 @@
 //! Picking runs out of a results document and reducing them to the figures the rules compare:
 //! a `Cell` is every run of one configuration (repeats included), summarized by its median and
-//! the spread of its repeats.
+//! the spread of its repeats. Cold read cells pass the anomaly guard first (`guard`): the runs
+//! it leaves out count nowhere, and the cell says why.
 
+use super::guard::{self, Decision};
 use crate::report::cells::Spread;
 use crate::result::{Measured, Results, RunResult, RunStatus};
 use crate::workload::plan::Plan;
@@ -13,21 +15,41 @@ pub(crate) const NOISE_FLOOR: f64 = 0.10;
 
 /// The runs of one configuration.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Cell<'a> {
+pub struct Cell<'a> {
     pub(crate) runs: Vec<&'a RunResult>,
+    /// What the anomaly guard kept and why it left runs out.
+    pub guard: Decision,
 }
 
 impl<'a> Cell<'a> {
     /// Runs of workload `name` whose plan matches `pred`, in document order.
-    pub(crate) fn select(results: &'a Results, name: &str, pred: impl Fn(&Plan) -> bool) -> Cell<'a> {
-        Cell { runs: results.runs.iter().filter(|r| r.workload.name == name && pred(&r.workload)).collect() }
+    pub fn select(results: &'a Results, name: &str, pred: impl Fn(&Plan) -> bool) -> Cell<'a> {
+        let runs: Vec<&RunResult> =
+            results.runs.iter().filter(|r| r.workload.name == name && pred(&r.workload)).collect();
+        let guard = guard::decide(&runs);
+        Cell { runs, guard }
     }
 
-    pub(crate) fn ok(&self) -> impl Iterator<Item = &'a Measured> + '_ {
-        self.runs.iter().filter(|r| r.status == RunStatus::Ok).filter_map(|r| r.measured.as_ref())
+    /// Completed runs the guard kept.
+    pub fn ok(&self) -> impl Iterator<Item = &'a Measured> + '_ {
+        self.runs
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| r.status == RunStatus::Ok && self.guard.keep.get(*i).copied().unwrap_or(true))
+            .filter_map(|(_, r)| r.measured.as_ref())
     }
 
-    pub(crate) fn is_measured(&self) -> bool {
+    /// The guard's reasons on one line, if it left anything out.
+    pub fn guard_note(&self) -> Option<String> {
+        (!self.guard.reasons.is_empty()).then(|| self.guard.reasons.join("; "))
+    }
+
+    /// The highest steal time (percent of the machine's CPU) of its completed runs.
+    pub(crate) fn steal_max(&self) -> Option<f64> {
+        self.runs.iter().filter_map(|r| r.measured.as_ref()?.evidence.steal_pct).reduce(f64::max)
+    }
+
+    pub fn is_measured(&self) -> bool {
         self.ok().next().is_some()
     }
 
@@ -44,20 +66,14 @@ impl<'a> Cell<'a> {
 
     /// Why the cell has no figures: the first failure or skip reason.
     pub(crate) fn why_missing(&self) -> String {
+        if self.guard.whole_cell {
+            return format!("left out by the anomaly guard: {}", self.guard.short);
+        }
         match self.runs.iter().find(|r| r.status != RunStatus::Ok) {
             Some(r) => format!("{} {}", status_word(r.status), r.reason.as_deref().unwrap_or("without a reason")),
             None if self.runs.is_empty() => "not in the results".into(),
             None => "no figures".into(),
         }
-    }
-
-    /// True if at least one run ran and every run failed with a reason containing `text`.
-    pub(crate) fn all_failed_with(&self, text: &str) -> bool {
-        !self.runs.is_empty()
-            && self
-                .runs
-                .iter()
-                .all(|r| r.status == RunStatus::Failed && r.reason.as_deref().is_some_and(|m| m.contains(text)))
     }
 
     /// A figure from each completed run's JSON (for fields this module does not type, such as
@@ -78,7 +94,19 @@ fn status_word(s: RunStatus) -> &'static str {
 
 /// A number at a JSON pointer of the serialized `Measured` (e.g. `/evidence/mapping/pmd_mapped_pct`).
 pub(crate) fn json_f64(m: &Measured, pointer: &str) -> Option<f64> {
-    serde_json::to_value(m).ok()?.pointer(pointer)?.as_f64()
+    json_at(m, pointer)?.as_f64()
+}
+
+/// The value at a JSON pointer of the serialized `Measured`; `backend_setup` and `evidence`
+/// are looked up alone (serializing a whole run, histograms included, per figure is slow).
+pub(crate) fn json_at(m: &Measured, pointer: &str) -> Option<Value> {
+    if let Some(rest) = pointer.strip_prefix("/backend_setup") {
+        return Value::Object(m.backend_setup.clone()).pointer(rest).cloned();
+    }
+    if let Some(rest) = pointer.strip_prefix("/evidence") {
+        return serde_json::to_value(&m.evidence).ok()?.pointer(rest).cloned();
+    }
+    serde_json::to_value(m).ok()?.pointer(pointer).cloned()
 }
 
 /// A number at a JSON pointer of the results' environment.
@@ -112,6 +140,40 @@ pub(crate) fn kiops(m: &Measured) -> f64 {
 /// CPU time (user + system, every thread) per KiB moved, in ns.
 pub(crate) fn cpu_ns_per_kib(m: &Measured) -> f64 {
     if m.bytes == 0 { 0.0 } else { (m.cpu.user_s + m.cpu.sys_s) * 1e9 / (m.bytes as f64 / 1024.0) }
+}
+
+/// CPU time (user + system, every thread) per GB moved, in s.
+pub(crate) fn cpu_s_per_gb(m: &Measured) -> f64 {
+    user_s_per_gb(m) + sys_s_per_gb(m)
+}
+
+pub(crate) fn user_s_per_gb(m: &Measured) -> f64 {
+    if m.bytes == 0 { 0.0 } else { m.cpu.user_s / (m.bytes as f64 / 1e9) }
+}
+
+pub(crate) fn sys_s_per_gb(m: &Measured) -> f64 {
+    if m.bytes == 0 { 0.0 } else { m.cpu.sys_s / (m.bytes as f64 / 1e9) }
+}
+
+/// CPU time ÷ runtime (all threads): 1.0 means one core busy throughout.
+pub(crate) fn cpu_share(m: &Measured) -> f64 {
+    let wall = m.runtime_ns as f64 / 1e9;
+    if wall > 0.0 { (m.cpu.user_s + m.cpu.sys_s) / wall } else { 0.0 }
+}
+
+pub(crate) fn mean_us(m: &Measured) -> f64 {
+    m.latency_ns.mean / 1e3
+}
+
+/// Bytes this process caused the device to read per byte it read (the device's own count if
+/// the process's is missing).
+pub(crate) fn read_amp(m: &Measured) -> f64 {
+    m.evidence.process_read_amplification.or(m.evidence.read_amplification).unwrap_or(0.0)
+}
+
+/// Share of operations that took a major fault (at most one counted per operation).
+pub(crate) fn major_fault_share(m: &Measured) -> f64 {
+    if m.ops == 0 { 0.0 } else { (m.faults.major as f64 / m.ops as f64).min(1.0) }
 }
 
 pub(crate) fn p50_us(m: &Measured) -> f64 {
@@ -172,10 +234,12 @@ pub(crate) fn show(cell: &Cell<'_>, f: impl Fn(&Measured) -> f64, unit: &str) ->
         return format!("— ({})", cell.why_missing());
     }
     let s = cell.spread(f);
+    // Units that are symbols (×, %) sit on the number; words get a space.
+    let sep = if unit.is_empty() || unit == "×" || unit == "%" { "" } else { " " };
     if s.n > 1 {
-        format!("{} {unit} (range {}–{}, {} runs)", sig(s.median), sig(s.min), sig(s.max), s.n)
+        format!("{}{sep}{unit} (range {}–{}, {} runs)", sig(s.median), sig(s.min), sig(s.max), s.n)
     } else {
-        format!("{} {unit}", sig(s.median))
+        format!("{}{sep}{unit}", sig(s.median))
     }
 }
 

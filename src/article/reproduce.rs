@@ -1,11 +1,20 @@
 //! `iobench reproduce`: run the article suite through the normal session, then write the
 //! results folder: results.json, environment.json, ARTICLE.md (+ article.json with the same
 //! verdicts for scripts), the general report (report.md, report.html) and plots/.
+//!
+//! Three things differ from `iobench run article`. The cells of every repeat run in a shuffled
+//! order (seeded; the seed and each cell's place are in its notes), so a state one cell leaves
+//! behind does not always fall on the same neighbour. The RLIMIT_AS emulation of a 32-bit
+//! process runs only where no i686 build of iobench exists. And before each cold read cell,
+//! as much free memory as the cell can fill is touched and freed (`os::freemem`): on a VM that
+//! hands idle free memory back to its host, a cold cell otherwise measures the host's page
+//! faults instead of the device.
 
 use super::{Finding, evaluate, plots, render, suite};
 use crate::app::session::{Progress, Session};
 use crate::base::error::{Error, Result};
 use crate::result::{Results, write_atomic};
+use crate::workload::plan::Plan;
 use std::path::{Path, PathBuf};
 use toml::Table;
 
@@ -16,6 +25,8 @@ pub struct Options {
     /// The results folder.
     pub out: PathBuf,
     pub keep_files: bool,
+    /// Seed of the cell order; None: from the clock (recorded either way).
+    pub order_seed: Option<u64>,
 }
 
 /// What was written.
@@ -56,10 +67,97 @@ pub fn session(opts: &Options) -> Result<Session> {
     })
 }
 
-/// Runs the suite and writes the folder.
-pub fn run(opts: &Options, session: &Session, progress: impl FnMut(Progress<'_>)) -> Result<Outcome> {
-    let results = session.run_with(progress)?;
+/// Runs `plans` (from `plans`) and writes the folder.
+pub fn run(
+    opts: &Options,
+    session: &Session,
+    plans: Vec<(Plan, Vec<String>)>,
+    mut progress: impl FnMut(Progress<'_>),
+) -> Result<Outcome> {
+    let mut recycled: Vec<Option<String>> = vec![None; plans.len()];
+    let mut results = session.run_plans(plans, |event| {
+        // Just before the cell starts: its cold start then takes freshly used pages.
+        if let Progress::Start { index, plan, .. } = &event
+            && let Some(bytes) = recycle_bytes(plan)
+        {
+            recycled[*index] = Some(match crate::os::freemem::recycle(bytes) {
+                Ok(r) => r.describe(),
+                Err(e) => format!("free memory not recycled before the cold start: {e}"),
+            });
+        }
+        progress(event)
+    })?;
+    for (run, note) in results.runs.iter_mut().zip(recycled) {
+        run.notes.extend(note);
+    }
+    if let Some(path) = &session.output {
+        results.write_atomic(path)?;
+    }
     write(&opts.out, &command(opts.scale), &results)
+}
+
+/// The session's plans, each repeat shuffled, with the emulation left out where the real 32-bit
+/// child can run. Each plan's notes record the seed and its place.
+pub fn plans(session: &Session, seed: Option<u64>) -> Result<Vec<(Plan, Vec<String>)>> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let have_i686 = crate::app::isolate::arch::binary(crate::workload::resources::ChildArch::I686).is_ok();
+    let all = session.plans()?;
+    let repeats = session.suite.repeat.max(1) as usize;
+    let per_repeat = all.len() / repeats;
+    let seed = seed.unwrap_or_else(clock_seed);
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(all.len());
+    for (r, chunk) in all.chunks(per_repeat.max(1)).enumerate() {
+        let mut chunk: Vec<_> = chunk
+            .iter()
+            .filter(|(p, _)| {
+                !(have_i686 && p.name == suite::ADDRESS_SPACE && p.limits.address_space_limit_bytes.is_some())
+            })
+            .cloned()
+            .collect();
+        chunk.shuffle(&mut rng);
+        let n = chunk.len();
+        for (i, (plan, mut notes)) in chunk.into_iter().enumerate() {
+            notes.push(order_note(seed, (r + 1, repeats), (i + 1, n)));
+            out.push((plan, notes));
+        }
+    }
+    Ok(out)
+}
+
+/// Where each cell's note on its place in the order starts.
+pub(crate) const ORDER_NOTE: &str = "cell order: shuffled with seed ";
+
+fn order_note(seed: u64, repeat: (usize, usize), position: (usize, usize)) -> String {
+    format!(
+        "{ORDER_NOTE}{seed} (iobench reproduce --order-seed {seed}); repeat {} of {}, position {} of {}",
+        repeat.0, repeat.1, position.0, position.1
+    )
+}
+
+/// The order seed recorded in a results document's notes, if any.
+pub(crate) fn order_seed_of(results: &Results) -> Option<u64> {
+    results.runs.iter().flat_map(|r| &r.notes).find_map(|n| n.strip_prefix(ORDER_NOTE)?.split(' ').next()?.parse().ok())
+}
+
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// How much free memory to recycle before `plan`: what its cold start can fill with page cache
+/// (a sequential pass its io_size and some readahead, random reads up to the whole file, within
+/// its memory limit), at most 4 GiB; None for cells that start warm or write.
+fn recycle_bytes(plan: &Plan) -> Option<u64> {
+    if !super::guard::guarded(plan) {
+        return None;
+    }
+    let reach = match (plan.rw, plan.io_size_bytes) {
+        (crate::workload::plan::Rw::Read, Some(io)) => io.saturating_add(64 << 20),
+        _ => plan.size_bytes,
+    };
+    let cap = plan.limits.memory_limit_bytes.unwrap_or(u64::MAX).min(4 << 30);
+    Some(plan.size_bytes.min(reach).min(cap))
 }
 
 pub fn command(scale: suite::Scale) -> String {

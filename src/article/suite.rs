@@ -17,7 +17,12 @@ pub(crate) const SEQ_WARM: &str = "sequential-warm";
 pub(crate) const SEQ_COLD: &str = "sequential-cold";
 pub(crate) const MEMORY_LIMIT: &str = "memory-limit";
 pub(crate) const DURABILITY: &str = "durability";
+/// The RLIMIT_AS emulation of a 32-bit process (run only where no i686 build exists).
 pub(crate) const ADDRESS_SPACE: &str = "address-space";
+/// The real 32-bit process: `arch = "i686"`.
+pub(crate) const ADDRESS_SPACE_32: &str = "address-space-32";
+/// The device's own sequential ceiling, as `iobench probe` measures it.
+pub(crate) const DEVICE_CEILING: &str = "device-ceiling";
 pub(crate) const THP_SEQ: &str = "thp-sequential";
 pub(crate) const THP_RANDOM: &str = "thp-random";
 
@@ -70,8 +75,12 @@ pub(crate) fn load(scale: Scale) -> Result<Suite> {
 /// Scales one workload table. Sizes shrink together; a limit that would fall below what a
 /// process needs (`limits::MIN_*`) is raised to it with every size of the workload, so the
 /// ratios (file 4× the memory limit, file larger than the address space) hold at any scale.
+/// A 32-bit child's (`arch`) file keeps its size: its address space does not scale; only
+/// `--tiny` reads less of it.
 pub(crate) fn rescale(table: &mut Table, scale: Scale) -> std::result::Result<(), String> {
     let mut divisor = scale.size_divisor() as f64;
+    let keys: &[&str] =
+        if table.contains_key("arch") { if scale == Scale::Tiny { &["io_size"] } else { &[] } } else { &SIZE_KEYS };
     for (key, min) in [
         ("memory_limit", crate::workload::resources::MIN_MEMORY_LIMIT),
         ("address_space_limit", crate::workload::resources::MIN_ADDRESS_SPACE),
@@ -81,7 +90,7 @@ pub(crate) fn rescale(table: &mut Table, scale: Scale) -> std::result::Result<()
             divisor = divisor.min(bytes / min as f64).max(1.0);
         }
     }
-    for key in SIZE_KEYS {
+    for &key in keys {
         if let Some(v) = table.get_mut(key) {
             map_values(v, &mut |x| {
                 let bytes = match x {
@@ -150,9 +159,16 @@ mod tests {
         assert_eq!(find(&quick, COPIES, "size"), "131072k");
         let tiny = load(Scale::Tiny).unwrap();
         assert_eq!(size(&tiny, MEMORY_LIMIT, "memory_limit"), crate::workload::resources::MIN_MEMORY_LIMIT);
+        // Every file is small but the 32-bit child's, which must outgrow a 32-bit address space
+        // at every scale (only --tiny reads less of it).
         for w in &tiny.workloads {
             let bytes = parse_size(w.get("size").and_then(Value::as_str).unwrap()).unwrap();
-            assert!(bytes <= 64 << 20, "{w:?}");
+            assert!(bytes <= 64 << 20 || w.contains_key("arch"), "{w:?}");
         }
+        for s in [&quick, &tiny] {
+            assert_eq!(size(s, ADDRESS_SPACE_32, "size"), size(&full, ADDRESS_SPACE_32, "size"));
+        }
+        assert_eq!(size(&quick, ADDRESS_SPACE_32, "io_size"), size(&full, ADDRESS_SPACE_32, "io_size"));
+        assert!(size(&tiny, ADDRESS_SPACE_32, "io_size") < 64 << 20);
     }
 }

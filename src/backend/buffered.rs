@@ -94,8 +94,8 @@ impl Backend for PreadBackend {
         let len = op.len as usize;
         // SAFETY: `buf` holds at least `len` bytes for the duration of the call.
         let result = match op.kind {
-            OpKind::Read => result_of(unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), len, op.offset as i64) }),
-            OpKind::Write => result_of(unsafe { libc::pwrite(fd, buf.as_ptr().cast(), len, op.offset as i64) }),
+            OpKind::Read => result_of(unsafe { libc::pread64(fd, buf.as_mut_ptr().cast(), len, op.offset as i64) }),
+            OpKind::Write => result_of(unsafe { libc::pwrite64(fd, buf.as_ptr().cast(), len, op.offset as i64) }),
             OpKind::Sync => {
                 let rc = match self.durability {
                     Durability::Fdatasync { .. } => unsafe { libc::fdatasync(fd) },

@@ -83,15 +83,19 @@ impl BufferPool {
         &mut self.map[start..start + self.slot_len]
     }
 
+    // Without the `uring` feature nothing registers buffers with the kernel.
+    #[cfg_attr(not(feature = "uring"), allow(dead_code))]
     pub(crate) fn slots(&self) -> usize {
         self.slots
     }
 
+    #[cfg_attr(not(feature = "uring"), allow(dead_code))]
     pub(crate) fn slot_len(&self) -> usize {
         self.slot_len
     }
 
     /// Base address and total length, for registering the pool with the kernel.
+    #[cfg_attr(not(feature = "uring"), allow(dead_code))]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
         // SAFETY: `base` lies inside the mapping.
         unsafe { self.map.as_mut_ptr().add(self.base) }

@@ -11,6 +11,10 @@ mod queue;
 mod rmw;
 mod scan;
 mod tokio;
+#[cfg(feature = "uring")]
+pub mod uring;
+#[cfg(not(feature = "uring"))]
+#[path = "uring_off.rs"]
 pub mod uring;
 
 use crate::backend::buffers::BufferPool;

@@ -14,12 +14,16 @@
 //! Each stores its counts in the loop's slot buffer and reports the bytes it scanned; the loop
 //! checks both.
 
+// Without io_uring (the 32-bit child's build) the uring scan and what only it uses are left out.
+#![cfg_attr(not(feature = "uring"), allow(unused_imports))]
+
 use super::{Backend, BackendFactory, BackendKind, Completion, Op, OpKind, Setup};
 use crate::backend::buffers::BufferPool;
 use crate::base::error::{Error, IoContext, Result};
 use crate::datafile::blocks::DataFile;
 use crate::patterns::scan::{Counter, Counts, NEEDLE_TEXT};
 use crate::workload::plan::Plan;
+#[cfg(feature = "uring")]
 use io_uring::{IoUring, opcode, types};
 use serde_json::{Map, json};
 use std::fs::File;
@@ -42,7 +46,12 @@ pub(crate) fn open(plan: &Plan, data: &DataFile, factory: &dyn BackendFactory) -
     for _ in 0..plan.threads {
         out.push(match plan.backend {
             BackendKind::Mmap | BackendKind::Buffered | BackendKind::Direct => return factory.open(plan, data),
+            #[cfg(feature = "uring")]
             BackendKind::Uring | BackendKind::UringDirect => Box::new(UringScan::open(plan, data)?),
+            #[cfg(not(feature = "uring"))]
+            BackendKind::Uring | BackendKind::UringDirect => {
+                return Err(super::uring::unsupported(&plan.backend.to_string()));
+            }
             BackendKind::Lines => Box::new(LineScan { path: data.path.clone(), tokio: None, pending: None }),
             BackendKind::Tokio => {
                 let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| Error::Unsupported {
@@ -140,6 +149,7 @@ impl Backend for LineScan {
 }
 
 /// `uring` / `uring-direct` scans: `depth` reads in flight, consumed in file order.
+#[cfg(feature = "uring")]
 struct UringScan {
     ring: IoUring,
     file: File,
@@ -154,6 +164,7 @@ struct UringScan {
     pending: Option<Completion>,
 }
 
+#[cfg(feature = "uring")]
 impl UringScan {
     fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let direct = plan.backend.is_direct();
@@ -252,6 +263,7 @@ impl UringScan {
     }
 }
 
+#[cfg(feature = "uring")]
 impl Backend for UringScan {
     fn submit(&mut self, op: Op, buf: &mut [u8]) -> Result<()> {
         if op.kind != OpKind::Scan {
@@ -287,6 +299,7 @@ impl Backend for UringScan {
     }
 }
 
+#[cfg(feature = "uring")]
 impl Drop for UringScan {
     fn drop(&mut self) {
         // A failed scan may leave reads in flight into `bufs`: wait for them before it is freed.

@@ -184,7 +184,7 @@ pub struct ReproduceArgs {
     /// Tests only: sizes ÷ 64 (files of 64 MiB at most), 300 ms runs
     #[arg(long, hide = true, conflicts_with = "quick")]
     pub tiny: bool,
-    /// Directory for the data files (up to 6.5 GiB for the full run) [default: ./iobench-data]
+    /// Directory for the data files (up to 7.5 GiB for the full run) [default: ./iobench-data]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Results folder [default: results/<yyyy-mm-dd>-<hostname>, with -quick for --quick]
@@ -196,6 +196,10 @@ pub struct ReproduceArgs {
     /// Keep the data files this run created
     #[arg(long = "keep-files")]
     pub keep_files: bool,
+    /// Seed of the shuffled cell order (each repeat is shuffled) [default: from the clock; the
+    /// seed is recorded in every run's notes]
+    #[arg(long = "order-seed", value_name = "N", conflicts_with = "from")]
+    pub order_seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,10 @@ pub struct Evidence {
     pub iowq_workers_max: Option<u32>,
     /// What setup applied and how it went (madvise, prefault, collapse, fadvise, buffers).
     pub setup: Vec<String>,
+    /// Share of the whole machine's CPU time the hypervisor stole during the measured interval
+    /// (/proc/stat `steal` ÷ all ticks), in percent; `None` if no tick passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_pct: Option<f64>,
 }
 
 /// A backend's mapping, from its smaps entry.
@@ -106,6 +110,7 @@ pub(crate) struct EvidenceProbe {
     thp_enabled: String,
     thp_defrag: String,
     iowq: Option<IowqSampler>,
+    cpu_times: Option<os::procstat::CpuTimes>,
 }
 
 fn page_bytes(vm: &VmStat, key: &str) -> u64 {
@@ -131,6 +136,7 @@ impl Evidence {
             device,
             resident,
             iowq,
+            cpu_times: os::procstat::read(),
             // Last, so the interval it opens is as short as possible.
             vm: VmStat::read(),
         }
@@ -211,6 +217,7 @@ impl EvidenceProbe {
             device_written_through_sync_bytes: None,
             iowq_workers_max,
             setup,
+            steal_pct: self.cpu_times.zip(os::procstat::read()).and_then(|(a, b)| os::procstat::steal_pct(a, b)),
         }
     }
 }

@@ -20,6 +20,7 @@ pub struct UringSupport {
 }
 
 /// Tries `io_uring_setup` plain and with each setup flag iobench may use.
+#[cfg(feature = "uring")]
 pub(crate) fn probe_uring() -> UringSupport {
     let disabled_sysctl =
         std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").ok().and_then(|s| s.trim().parse().ok());
@@ -47,4 +48,10 @@ pub(crate) fn probe_uring() -> UringSupport {
         }
     }
     out
+}
+
+/// Without the `uring` feature this build has no io_uring to probe.
+#[cfg(not(feature = "uring"))]
+pub(crate) fn probe_uring() -> UringSupport {
+    UringSupport { error: Some("built without io_uring (cargo feature `uring`)".into()), ..Default::default() }
 }

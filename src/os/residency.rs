@@ -71,7 +71,7 @@ fn residency_by_mincore(file: &File, len: usize) -> Result<f64> {
         let n = CHUNK.min(len - offset);
         // SAFETY: a shared read-only mapping of a file we hold open; unmapped before the next chunk.
         let addr = unsafe {
-            libc::mmap(std::ptr::null_mut(), n, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), offset as i64)
+            libc::mmap64(std::ptr::null_mut(), n, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), offset as i64)
         };
         if addr == libc::MAP_FAILED {
             return Err(Error::last_os("mmap for mincore"));

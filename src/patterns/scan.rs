@@ -105,7 +105,7 @@ pub(crate) fn scan_fd(fd: RawFd, buf: &mut [u8]) -> i64 {
     let mut offset = 0i64;
     loop {
         // SAFETY: `buf` is valid for writes of its length for the duration of the call.
-        let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), offset) };
+        let n = unsafe { libc::pread64(fd, buf.as_mut_ptr().cast(), buf.len(), offset) };
         if n < 0 {
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EINTR) {

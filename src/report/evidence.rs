@@ -52,5 +52,9 @@ pub(crate) fn summary(e: &Evidence, major_faults: u64) -> String {
     if let Some(n) = e.iowq_workers_max {
         parts.push(format!("io-wq workers {n}"));
     }
+    // Only when it matters: a few percent of stolen CPU slows a CPU-bound run by as much.
+    if let Some(s) = e.steal_pct.filter(|s| *s > 2.0) {
+        parts.push(format!("steal {s:.1}%"));
+    }
     parts.join(", ")
 }

@@ -62,6 +62,8 @@ pub struct RawWorkload {
     pub memory_limit: Option<Value>,
     pub address_space_limit: Option<Value>,
     pub window: Option<Value>,
+    /// `i686`: run in a child process that is the 32-bit build of iobench (see `isolate`).
+    pub arch: Option<String>,
     // rw = records / seqrecords (validated in kinds.rs): record size, and what descriptor
     // backends read and write back per update (record or page).
     pub record_size: Option<Value>,

@@ -1,9 +1,10 @@
 //! Workload keys that bound a run's resources: `memory_limit` (a fresh memory cgroup),
-//! `address_space_limit` (`RLIMIT_AS`, a 32-bit process's view) and the mmap `window` (map the
-//! file in sliding windows instead of whole, the remedy for a small address space).
+//! `address_space_limit` (`RLIMIT_AS`, an emulation of a 32-bit process's view), `arch = "i686"`
+//! (a real 32-bit process: the i686 build of iobench runs the plan) and the mmap `window` (map
+//! the file in sliding windows instead of whole, the remedy for a small address space).
 //!
-//! Part of `plan`: `Plan::from_raw` calls `ResourceLimits::from_raw`. The first two make the run
-//! go to a child process (see `app::isolate`); the window is read by the mmap backend.
+//! Part of `plan`: `Plan::from_raw` calls `ResourceLimits::from_raw`. The limits and `arch` make
+//! the run go to a child process (see `app::isolate`); the window is read by the mmap backend.
 
 use super::applies::Applies;
 use super::values::SizeKey;
@@ -30,12 +31,32 @@ pub struct ResourceLimits {
     /// mmap only: map at most this many bytes of the file at a time, sliding along.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_bytes: Option<u64>,
+    /// Run in a child process that is the iobench build for this architecture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_arch: Option<ChildArch>,
+}
+
+/// The architectures a child process can be built for (`arch` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChildArch {
+    /// 32-bit x86: pointers and (without large-file support) `off_t` of 32 bits.
+    I686,
+}
+
+impl ChildArch {
+    /// The Rust target its binary is built for.
+    pub fn target(self) -> &'static str {
+        match self {
+            ChildArch::I686 => "i686-unknown-linux-gnu",
+        }
+    }
 }
 
 impl ResourceLimits {
     /// True if the run must happen in a child process.
     pub(crate) fn needs_child(&self) -> bool {
-        self.memory_limit_bytes.is_some() || self.address_space_limit_bytes.is_some()
+        self.memory_limit_bytes.is_some() || self.address_space_limit_bytes.is_some() || self.child_arch.is_some()
     }
 
     /// Validates the resource keys of `raw` for the backend `app` names; `bs` is the block size.
@@ -87,7 +108,20 @@ impl ResourceLimits {
                 ));
             }
         }
-        Ok(ResourceLimits { memory_limit_bytes, address_space_limit_bytes, window_bytes })
+        let child_arch = match raw.arch.as_deref() {
+            None | Some("native") => None,
+            Some("i686") => Some(ChildArch::I686),
+            Some(other) => {
+                return Err(Error::invalid("arch", format!("{other:?} is not known; use \"i686\" or \"native\"")));
+            }
+        };
+        if child_arch.is_some() && backend.is_outside() {
+            return Err(Error::invalid(
+                "arch",
+                format!("runs the workload in a child iobench process, which cannot load {backend}; leave it off"),
+            ));
+        }
+        Ok(ResourceLimits { memory_limit_bytes, address_space_limit_bytes, window_bytes, child_arch })
     }
 }
 

@@ -102,3 +102,44 @@ pub fn isolation(m: &mut Measured, rss_mib: u64, peak_mib: u64) {
         json!({ "child_max_rss_bytes": rss_mib * MIB, "peak_usage_bytes": peak_mib * MIB }),
     );
 }
+
+/// User and system CPU time, in s.
+pub fn cpu_s(m: &mut Measured, user: f64, sys: f64) {
+    m.cpu.user_s = user;
+    m.cpu.sys_s = sys;
+}
+
+/// Mean and p99 latency in µs, IOPS in K (one thread at depth 1: IOPS = 1 / mean).
+pub fn random_reads(m: &mut Measured, kiops: f64, p99_us: f64) {
+    m.iops = kiops * 1e3;
+    m.latency_ns.mean = 1e6 / kiops;
+    m.latency_ns.p99 = (p99_us * 1e3) as u64;
+}
+
+pub fn final_sync_ms(m: &mut Measured, ms: f64) {
+    m.final_sync_ns = Some((ms * 1e6) as u64);
+}
+
+/// The memory-limited child's /proc/self/status: VmSize at its start and VmPeak, in MiB.
+pub fn vm(m: &mut Measured, start_mib: u64, peak_mib: u64) {
+    let iso = m.backend_setup.entry("isolation").or_insert_with(|| json!({}));
+    iso["vm_size_start_bytes"] = json!(start_mib * MIB);
+    iso["vm_peak_bytes"] = json!(peak_mib * MIB);
+}
+
+/// What a 32-bit child records: its pointer width and its address-space probe.
+pub fn probe32(m: &mut Measured, file: u64, largest: u64, whole_ok: bool, pread32_ok: bool) {
+    let outcome = |ok: bool, what: &str| json!({ "ok": ok, "detail": what });
+    m.backend_setup.insert(
+        "isolation".into(),
+        json!({
+            "pointer_bits": 32,
+            "address_space_probe": {
+                "pointer_bits": 32, "off_t_bits": 32, "largest_mapping_bytes": largest, "file_bytes": file,
+                "whole_file": outcome(whole_ok, if whole_ok { "mapped" } else { "mmap of the whole file: ENOMEM" }),
+                "pread_off_t": outcome(pread32_ok, if pread32_ok { "4096 bytes" } else { "pread at 2 GiB: EINVAL" }),
+                "pread64": outcome(true, "4096 bytes, verified against the data pattern")
+            }
+        }),
+    );
+}

@@ -13,7 +13,7 @@ pub struct Options {
     pub(crate) size_bytes: u64,
     pub(crate) min_ratio: f64,
     /// Where calibration.json and calibration.md go; None: `results/<date>-<cpu>/`.
-    pub(crate) out: Option<PathBuf>,
+    pub out: Option<PathBuf>,
     pub(crate) keep_files: bool,
 }
 

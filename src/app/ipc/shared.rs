@@ -70,7 +70,7 @@ fn futex(word: &AtomicU32, op: i32, val: u32, timeout: Option<&libc::timespec>) 
     let ts = timeout.map_or(std::ptr::null(), |t| t as *const libc::timespec);
     // SAFETY: `word` is a valid, aligned u32 for the duration of the call; the other arguments
     // are ignored by FUTEX_WAIT and FUTEX_WAKE.
-    unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), op, val, ts, std::ptr::null::<u32>(), 0) }
+    unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), op, val, ts, std::ptr::null::<u32>(), 0) as i64 }
 }
 
 /// Stores `value` and, for `Futex`, wakes the other side.

@@ -51,7 +51,18 @@ fn open_for_mapping(plan: &Plan, data: &DataFile) -> Result<(std::fs::File, bool
 impl SharedMap {
     pub(crate) fn open(plan: &Plan, data: &DataFile) -> Result<Self> {
         let (file, writes) = open_for_mapping(plan, data)?;
-        let len = plan.size_bytes as usize;
+        // A mapping is one Rust object, at most isize::MAX bytes: 2 GiB - 1 in a 32-bit process,
+        // whatever the kernel could map (memmap2 refuses longer ones before calling mmap).
+        let len = usize::try_from(plan.size_bytes).ok().filter(|l| *l <= isize::MAX as usize).ok_or_else(|| {
+            Error::System(format!(
+                "mmap failed: {} bytes of {} exceed the largest object a {}-bit process can address \
+                 (isize::MAX = {} bytes); map it in pieces with window = \"256m\"",
+                plan.size_bytes,
+                data.path.display(),
+                usize::BITS,
+                isize::MAX
+            ))
+        })?;
         let what = || format!("{} bytes of {}", plan.size_bytes, data.path.display());
         let hint = "; map it in pieces with window = \"256m\"";
         let tuning::Mapped { sigbus, map, notes } =
