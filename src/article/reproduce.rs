@@ -5,10 +5,9 @@
 //! Three things differ from `iobench run article`. The cells of every repeat run in a shuffled
 //! order (seeded; the seed and each cell's place are in its notes), so a state one cell leaves
 //! behind does not always fall on the same neighbour. The RLIMIT_AS emulation of a 32-bit
-//! process runs only where no i686 build of iobench exists. And before each cold read cell,
-//! as much free memory as the cell can fill is touched and freed (`os::freemem`): on a VM that
-//! hands idle free memory back to its host, a cold cell otherwise measures the host's page
-//! faults instead of the device.
+//! process runs only where no i686 build of iobench exists. (Before every cold start, in any
+//! suite, the engine touches and frees as much free memory as the cell can fill: see
+//! `engine::prepared` and `os::freemem`.)
 
 use super::{Finding, evaluate, plots, render, suite};
 use crate::app::session::{Progress, Session};
@@ -72,24 +71,10 @@ pub fn run(
     opts: &Options,
     session: &Session,
     plans: Vec<(Plan, Vec<String>)>,
-    mut progress: impl FnMut(Progress<'_>),
+    progress: impl FnMut(Progress<'_>),
 ) -> Result<Outcome> {
-    let mut recycled: Vec<Option<String>> = vec![None; plans.len()];
-    let mut results = session.run_plans(plans, |event| {
-        // Just before the cell starts: its cold start then takes freshly used pages.
-        if let Progress::Start { index, plan, .. } = &event
-            && let Some(bytes) = recycle_bytes(plan)
-        {
-            recycled[*index] = Some(match crate::os::freemem::recycle(bytes) {
-                Ok(r) => r.describe(),
-                Err(e) => format!("free memory not recycled before the cold start: {e}"),
-            });
-        }
-        progress(event)
-    })?;
-    for (run, note) in results.runs.iter_mut().zip(recycled) {
-        run.notes.extend(note);
-    }
+    // Cold starts recycle free memory in the engine (`os::freemem`); its notes say how it went.
+    let results = session.run_plans(plans, progress)?;
     if let Some(path) = &session.output {
         results.write_atomic(path)?;
     }
@@ -143,21 +128,6 @@ pub(crate) fn order_seed_of(results: &Results) -> Option<u64> {
 
 fn clock_seed() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-}
-
-/// How much free memory to recycle before `plan`: what its cold start can fill with page cache
-/// (a sequential pass its io_size and some readahead, random reads up to the whole file, within
-/// its memory limit), at most 4 GiB; None for cells that start warm or write.
-fn recycle_bytes(plan: &Plan) -> Option<u64> {
-    if !super::guard::guarded(plan) {
-        return None;
-    }
-    let reach = match (plan.rw, plan.io_size_bytes) {
-        (crate::workload::plan::Rw::Read, Some(io)) => io.saturating_add(64 << 20),
-        _ => plan.size_bytes,
-    };
-    let cap = plan.limits.memory_limit_bytes.unwrap_or(u64::MAX).min(4 << 30);
-    Some(plan.size_bytes.min(reach).min(cap))
 }
 
 pub fn command(scale: suite::Scale) -> String {

@@ -71,6 +71,12 @@ pub struct Evidence {
     /// io_uring: most io-wq worker threads (`iou-wrk-*`) seen at once during the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iowq_workers_max: Option<u32>,
+    /// Cold starts: free memory touched and freed just before the run, and how long that took
+    /// (a slow rate means the host had taken the memory back; see `os::freemem`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recycled_free_memory_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recycled_free_memory_ns: Option<u64>,
     /// What setup applied and how it went (madvise, prefault, collapse, fadvise, buffers).
     pub setup: Vec<String>,
     /// Share of the whole machine's CPU time the hypervisor stole during the measured interval
@@ -215,6 +221,8 @@ impl EvidenceProbe {
             cache_served_min_pct: ratio(process_read_bytes.or(device_read_bytes), read_bytes)
                 .map(|storage_per_byte| 100.0 * (1.0 - storage_per_byte.min(1.0))),
             device_written_through_sync_bytes: None,
+            recycled_free_memory_bytes: None,
+            recycled_free_memory_ns: None,
             iowq_workers_max,
             setup,
             steal_pct: self.cpu_times.zip(os::procstat::read()).and_then(|(a, b)| os::procstat::steal_pct(a, b)),
