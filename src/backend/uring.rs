@@ -85,7 +85,7 @@ impl UringBackend {
         if let Some(v) = inject.as_deref()
             && v != "no-opcode"
         {
-            let errno = errno_named(v).ok_or_else(|| {
+            let errno = crate::os::errno::by_name(v).ok_or_else(|| {
                 Error::invalid(INJECT_ENV, format!("'{v}' is not EPERM, ENOSYS, ENOMEM, EINVAL or no-opcode"))
             })?;
             return Err(setup_error(&backend, &opts, io::Error::from_raw_os_error(errno)));
@@ -403,16 +403,6 @@ fn check_opcodes(ring: &IoUring, plan: &Plan, opts: &UringOptions, inject: bool)
         }
     }
     Ok(())
-}
-
-fn errno_named(name: &str) -> Option<i32> {
-    match name {
-        "EPERM" => Some(libc::EPERM),
-        "ENOSYS" => Some(libc::ENOSYS),
-        "ENOMEM" => Some(libc::ENOMEM),
-        "EINVAL" => Some(libc::EINVAL),
-        _ => None,
-    }
 }
 
 /// The value of kernel.io_uring_disabled (absent before Linux 6.6).

@@ -68,9 +68,9 @@ impl<'p> Prepared<'p> {
         let align = backend::required_alignment(plan, &data)?;
         let resident = data.set_cache_state(plan.cache)?;
         // After the eviction, so the pages it freed count as free memory too.
-        let caps = plan.backend.capabilities();
-        let fills_cache = plan.cache == CacheState::Cold && !caps.direct && caps.moves_data;
-        let recycled = fills_cache.then(|| recycle_before_cold_start(plan));
+        // A child process (limits) gets its memory recycled by its parent: here it would raise
+        // the child's VmPeak, the memory-pressure row's figure, and charge its cgroup.
+        let recycled = if plan.limits.needs_child() { None } else { recycle_before_cold_start(plan) };
         let mut backends = backend::open(plan, &data, factory)?;
         let kind = plan.tuning.buffers;
         let buffer_len = crate::workload::pattern_keys::buffer_len(plan, align);
@@ -201,9 +201,8 @@ impl<'p> Prepared<'p> {
         if final_sync_ns.is_some() {
             evidence.device_written_through_sync_bytes = counter.and_then(|c| c.written_since_start());
         }
-        if let Some(Ok(r)) = &self.recycled {
-            evidence.recycled_free_memory_bytes = Some(r.bytes);
-            evidence.recycled_free_memory_ns = Some((r.seconds * 1e9) as u64);
+        if let Some(r) = &self.recycled {
+            record_recycling(r, &mut evidence);
         }
         let interval_ns = self.series_interval.as_nanos() as u64;
         let mut measured = assemble(workers, usage, self.resident, final_sync_ns, interval_ns);
@@ -225,11 +224,6 @@ impl<'p> Prepared<'p> {
     /// Setup the loop applied itself, for the evidence: fadvise hints and I/O buffer backing.
     fn setup_notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
-        match &self.recycled {
-            Some(Ok(r)) => notes.push(r.describe()),
-            Some(Err(e)) => notes.push(format!("free memory not recycled before the cold start: {e}")),
-            None => {}
-        }
         if let Some(h) = self.plan.tuning.fadvise {
             notes.push(format!("posix_fadvise {}: applied to every worker's descriptor", h.name()));
         }
@@ -238,18 +232,34 @@ impl<'p> Prepared<'p> {
     }
 }
 
-/// Touches and frees as much memory as the cold start can fill with page cache: the file (or
-/// what a one-pass sequential read reaches), at most 4 GiB, and inside a memory limit at most
-/// half of it (the child runs in the cgroup; touching all of it would reclaim or OOM). On a VM
-/// whose balloon reports idle free memory to the host, the first touch of each reported page
-/// waits on the host (~5 µs per 4 KiB measured here), so a cold run after a run that freed
-/// nothing (O_DIRECT, another file) was CPU-bound on those faults instead of waiting on the
-/// device: 0.4-0.7 GB/s instead of 2.1-2.4 for cold mmap reads. Untimed, before measurement.
-fn recycle_before_cold_start(plan: &Plan) -> std::result::Result<Recycled, String> {
+/// Touches and frees as much memory as a cold start can fill with page cache: the file (or
+/// what a one-pass sequential read reaches), at most 4 GiB, and under a memory limit at most
+/// half of it. On a VM whose balloon reports idle free memory to the host, the first touch of
+/// each reported page waits on the host (~5 µs per 4 KiB measured here), so a cold run after a
+/// run that freed nothing (O_DIRECT, another file) was CPU-bound on those faults instead of
+/// waiting on the device: 0.4-0.7 GB/s instead of 2.1-2.4 for cold mmap reads. Untimed, before
+/// measurement; `None` for plans that start warm or do not use the page cache.
+pub(crate) fn recycle_before_cold_start(plan: &Plan) -> Option<std::result::Result<Recycled, String>> {
+    let caps = plan.backend.capabilities();
+    if plan.cache != CacheState::Cold || caps.direct || !caps.moves_data {
+        return None;
+    }
     let reach = match (plan.rw.is_random(), plan.io_size_bytes) {
         (false, Some(io)) => io.saturating_mul(plan.threads as u64).saturating_add(64 << 20),
         _ => plan.size_bytes,
     };
     let cap = plan.limits.memory_limit_bytes.map_or(4 << 30, |l| (l / 2).min(4 << 30));
-    freemem::recycle(plan.size_bytes.min(reach).min(cap)).map_err(|e| e.to_string())
+    Some(freemem::recycle(plan.size_bytes.min(reach).min(cap)).map_err(|e| e.to_string()))
+}
+
+/// The evidence and note of a recycling done for a run (by the engine or a child's parent).
+pub(crate) fn record_recycling(recycled: &std::result::Result<Recycled, String>, evidence: &mut Evidence) {
+    match recycled {
+        Ok(r) => {
+            evidence.recycled_free_memory_bytes = Some(r.bytes);
+            evidence.recycled_free_memory_ns = Some((r.seconds * 1e9) as u64);
+            evidence.setup.push(r.describe());
+        }
+        Err(e) => evidence.setup.push(format!("free memory not recycled before the cold start: {e}")),
+    }
 }

@@ -23,7 +23,7 @@ pub(crate) struct Outcome {
 
 impl Outcome {
     fn err(what: &str, e: &std::io::Error) -> Outcome {
-        Outcome { ok: false, detail: format!("{what}: {} ({e})", errno_name(e)) }
+        Outcome { ok: false, detail: format!("{what}: {} ({e})", crate::os::errno::name(e).unwrap_or("error")) }
     }
     fn ok(detail: impl Into<String>) -> Outcome {
         Outcome { ok: true, detail: detail.into() }
@@ -172,17 +172,6 @@ fn pread_both(path: &Path, seed: u64) -> (Outcome, Outcome) {
         }
     };
     (off_t, wide)
-}
-
-fn errno_name(e: &std::io::Error) -> &'static str {
-    match e.raw_os_error() {
-        Some(libc::ENOMEM) => "ENOMEM",
-        Some(libc::EINVAL) => "EINVAL",
-        Some(libc::EOVERFLOW) => "EOVERFLOW",
-        Some(libc::EFBIG) => "EFBIG",
-        Some(libc::EACCES) => "EACCES",
-        _ => "error",
-    }
 }
 
 #[cfg(test)]

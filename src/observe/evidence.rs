@@ -9,7 +9,7 @@
 
 use crate::backend::MappedRegion;
 use crate::datafile::blocks::DataFile;
-use crate::os::blockdev::{self, BlockDevice};
+use crate::os::blockdev::{self, BlockDevice, DiskCounters};
 use crate::os::knobs::{self, THP_DEFRAG, THP_ENABLED};
 use crate::os::vmstat::VmStat;
 use crate::os::{self, smaps};
@@ -47,6 +47,13 @@ pub struct Evidence {
     /// Bytes the backing device read / wrote during the measured interval (sectors × 512).
     pub device_read_bytes: Option<u64>,
     pub device_written_bytes: Option<u64>,
+    /// Requests the backing device completed during the measured interval (/proc/diskstats
+    /// reads and writes completed, after merging): more than one per O_DIRECT operation means the
+    /// block layer split them (see `DeviceInfo::max_segments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_read_ios: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_write_ios: Option<u64>,
     /// Storage bytes this process caused to be read / written (/proc/self/io; other
     /// processes' I/O on the device does not count here, unlike `device_*`).
     pub process_read_bytes: Option<u64>,
@@ -110,7 +117,7 @@ pub struct MappingEvidence {
 pub(crate) struct EvidenceProbe {
     vm: VmStat,
     device: Option<BlockDevice>,
-    sectors: Option<(u64, u64)>,
+    counters: Option<DiskCounters>,
     task_io: Option<(u64, u64)>,
     resident: Option<f64>,
     thp_enabled: String,
@@ -137,7 +144,7 @@ impl Evidence {
         EvidenceProbe {
             thp_enabled: knobs::read_knob(Path::new(THP_ENABLED)).unwrap_or_default(),
             thp_defrag: knobs::read_knob(Path::new(THP_DEFRAG)).unwrap_or_default(),
-            sectors: device.as_ref().and_then(BlockDevice::sectors),
+            counters: device.as_ref().and_then(BlockDevice::counters),
             task_io: task_io(),
             device,
             resident,
@@ -153,21 +160,21 @@ impl Evidence {
 /// so the bytes written through the final sync can be read after it.
 pub(crate) struct WriteCounter {
     device: Option<BlockDevice>,
-    sectors: Option<(u64, u64)>,
+    counters: Option<DiskCounters>,
 }
 
 impl WriteCounter {
     /// Bytes the device wrote since measurement started.
     pub(crate) fn written_since_start(&self) -> Option<u64> {
-        let (_, w0) = self.sectors?;
-        let (_, w1) = self.device.as_ref()?.sectors()?;
-        Some(w1.saturating_sub(w0) * 512)
+        let start = self.counters?;
+        let now = self.device.as_ref()?.counters()?;
+        Some(now.since(&start).write_sectors * 512)
     }
 }
 
 impl EvidenceProbe {
     pub(crate) fn write_counter(&self) -> WriteCounter {
-        WriteCounter { device: self.device.clone(), sectors: self.sectors }
+        WriteCounter { device: self.device.clone(), counters: self.counters }
     }
 
     /// Readings at the end, while the backend still holds `mapped` (its mapping, if any).
@@ -182,16 +189,17 @@ impl EvidenceProbe {
         setup: Vec<String>,
     ) -> Evidence {
         let vm = VmStat::read();
-        let sectors = self.device.as_ref().and_then(BlockDevice::sectors);
+        let moved = match (self.counters, self.device.as_ref().and_then(BlockDevice::counters)) {
+            (Some(start), Some(end)) => Some(end.since(&start)),
+            _ => None,
+        };
         let (process_read_bytes, process_written_bytes) = match (self.task_io, task_io()) {
             (Some((r0, w0)), Some((r1, w1))) => (Some(r1.saturating_sub(r0)), Some(w1.saturating_sub(w0))),
             _ => (None, None),
         };
         let iowq_workers_max = self.iowq.map(IowqSampler::stop);
-        let (device_read_bytes, device_written_bytes) = match (self.sectors, sectors) {
-            (Some((r0, w0)), Some((r1, w1))) => (Some((r1 - r0.min(r1)) * 512), Some((w1 - w0.min(w1)) * 512)),
-            _ => (None, None),
-        };
+        let device_read_bytes = moved.map(|d| d.read_sectors * 512);
+        let device_written_bytes = moved.map(|d| d.write_sectors * 512);
         let ratio = |dev: Option<u64>, moved: u64| dev.filter(|_| moved > 0).map(|d| d as f64 / moved as f64);
         let mapping = mapped.and_then(mapping_evidence);
         Evidence {
@@ -213,6 +221,8 @@ impl EvidenceProbe {
             resident_end_pct: residency_pct(data),
             device_read_bytes,
             device_written_bytes,
+            device_read_ios: moved.map(|d| d.read_ios),
+            device_write_ios: moved.map(|d| d.write_ios),
             process_read_bytes,
             process_written_bytes,
             read_amplification: ratio(device_read_bytes, read_bytes),

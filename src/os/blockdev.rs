@@ -31,6 +31,10 @@ pub struct DeviceInfo {
     pub rotational: bool,
     pub nr_requests: u64,
     pub read_ahead_kb: u64,
+    /// Largest request, and most memory segments per request: an O_DIRECT read whose buffer
+    /// spans more pages than `max_segments` is split into several requests.
+    pub max_sectors_kb: u64,
+    pub max_segments: u64,
 }
 
 /// The block device holding `path`, if it has one.
@@ -70,25 +74,50 @@ impl BlockDevice {
             rotational: num("rotational") == 1,
             nr_requests: num("nr_requests"),
             read_ahead_kb: num("read_ahead_kb"),
+            max_sectors_kb: num("max_sectors_kb"),
+            max_segments: num("max_segments"),
         }
     }
 
-    /// (sectors read, sectors written) of this device (partition or disk) from /proc/diskstats.
-    pub(crate) fn sectors(&self) -> Option<(u64, u64)> {
+    /// This device's (partition or disk) I/O counters from /proc/diskstats.
+    pub(crate) fn counters(&self) -> Option<DiskCounters> {
         let text = std::fs::read_to_string("/proc/diskstats").ok()?;
         parse_diskstats(&text, self.major, self.minor)
     }
 }
 
-/// Sectors read and written (fields 6 and 10) of the line for `major:minor`. Sectors are
-/// always 512 bytes here, whatever the device's block size.
-pub(crate) fn parse_diskstats(text: &str, major: u32, minor: u32) -> Option<(u64, u64)> {
+/// Requests completed and sectors moved, as /proc/diskstats counts them since boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DiskCounters {
+    pub(crate) read_ios: u64,
+    pub(crate) read_sectors: u64,
+    pub(crate) write_ios: u64,
+    pub(crate) write_sectors: u64,
+}
+
+impl DiskCounters {
+    /// What happened between `earlier` and `self` (counters only grow; a reset reads as 0).
+    pub(crate) fn since(&self, earlier: &DiskCounters) -> DiskCounters {
+        DiskCounters {
+            read_ios: self.read_ios.saturating_sub(earlier.read_ios),
+            read_sectors: self.read_sectors.saturating_sub(earlier.read_sectors),
+            write_ios: self.write_ios.saturating_sub(earlier.write_ios),
+            write_sectors: self.write_sectors.saturating_sub(earlier.write_sectors),
+        }
+    }
+}
+
+/// The counters of the line for `major:minor`: reads completed (field 4), sectors read (6),
+/// writes completed (8), sectors written (10). Sectors are always 512 bytes here, whatever the
+/// device's block size.
+pub(crate) fn parse_diskstats(text: &str, major: u32, minor: u32) -> Option<DiskCounters> {
     text.lines().find_map(|line| {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.len() < 10 || f[0].parse() != Ok(major) || f[1].parse() != Ok(minor) {
             return None;
         }
-        Some((f[5].parse().ok()?, f[9].parse().ok()?))
+        let n = |i: usize| f[i].parse::<u64>().ok();
+        Some(DiskCounters { read_ios: n(3)?, read_sectors: n(5)?, write_ios: n(7)?, write_sectors: n(9)? })
     })
 }
 
@@ -99,7 +128,8 @@ mod tests {
     #[test]
     fn diskstats_line_is_found_by_number() {
         let text = "   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0\n 254       0 vda 100 5 8000 30 40 2 640 9 0 50 60\n";
-        assert_eq!(parse_diskstats(text, 254, 0), Some((8000, 640)));
+        let c = DiskCounters { read_ios: 100, read_sectors: 8000, write_ios: 40, write_sectors: 640 };
+        assert_eq!(parse_diskstats(text, 254, 0), Some(c));
         assert_eq!(parse_diskstats(text, 254, 1), None);
     }
 }

@@ -4,6 +4,7 @@
 pub mod advice;
 pub mod blockdev;
 pub mod cgroup;
+pub mod errno;
 pub mod freemem;
 pub(crate) mod fsinfo;
 pub mod io_uring;

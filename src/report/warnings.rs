@@ -73,6 +73,14 @@ pub enum Warning {
         fio_default: &'static str,
         hint: &'static str,
     },
+    /// O_DIRECT reads the block layer split into several device requests each.
+    DirectReadsSplit {
+        workload: String,
+        backend: String,
+        requests_per_read: f64,
+        block_bytes: u64,
+        buffers: &'static str,
+    },
     /// Many write cells absorbed: how many, and the most absorbed.
     WritesAbsorbedMany {
         cells: usize,
@@ -92,6 +100,8 @@ pub enum Warning {
 pub(crate) const MAX_COLD_WARMTH_PCT: f64 = 50.0;
 /// Random reads whose storage bytes exceed this multiple of the bytes asked for.
 pub(crate) const MAX_RANDOM_READ_AMPLIFICATION: f64 = 10.0;
+/// Device requests per O_DIRECT read at which the reads count as split.
+pub const MAX_REQUESTS_PER_DIRECT_READ: f64 = 1.5;
 /// Written bytes above this multiple of what reached the device by the end of the final sync.
 pub(crate) const MAX_WRITES_ABSORBED: f64 = 2.0;
 
@@ -161,6 +171,16 @@ impl fmt::Display for Warning {
                 format_bytes(*written_bytes),
                 format_bytes(*device_bytes),
                 *written_bytes as f64 / (*device_bytes).max(1) as f64
+            ),
+            Warning::DirectReadsSplit { workload, backend, requests_per_read, block_bytes, buffers } => write!(
+                f,
+                "{workload} on {backend}: the device completed {requests_per_read:.1} requests per {} O_DIRECT read: \
+                 each {buffers} buffer spans {} pages of 4 KiB, more segments than the device takes in one request \
+                 (block_device.max_segments in the environment), so the block layer splits every read; this cell \
+                 measures the split as much as the device: --buffers hugepage gives each read one physically \
+                 contiguous buffer",
+                format_bytes(*block_bytes),
+                block_bytes / 4096
             ),
             Warning::WritesAbsorbedMany { cells, most } => {
                 write!(
@@ -418,6 +438,19 @@ fn evidence_warnings(c: &Cell<'_>, workload: &str, out: &mut Vec<Warning>) {
             hint,
         });
     }
+    if let Some(requests_per_read) = split_direct_reads(c.plan, m) {
+        out.push(Warning::DirectReadsSplit {
+            workload: workload.into(),
+            backend: c.label(),
+            requests_per_read,
+            block_bytes: c.plan.bs_bytes,
+            buffers: if c.plan.tuning.buffers == crate::workload::tuning::BufferKind::Hugepage {
+                "huge-page"
+            } else {
+                "plain"
+            },
+        });
+    }
     if let Some((written_bytes, device_bytes)) = absorbed_writes(c.plan, m) {
         out.push(Warning::WritesAbsorbed {
             workload: workload.into(),
@@ -434,4 +467,16 @@ pub(crate) fn absorbed_writes(plan: &crate::workload::plan::Plan, m: &Measured) 
     let device = m.evidence.device_written_through_sync_bytes?;
     let written = m.write_ops * plan.op_bytes();
     (m.final_sync_ns.is_some() && written as f64 > MAX_WRITES_ABSORBED * device as f64).then_some((written, device))
+}
+
+/// Device read requests per O_DIRECT read, when the block layer split the reads: at least 1.5
+/// requests per read while the device read no more bytes than asked (so it is not other I/O).
+pub fn split_direct_reads(plan: &crate::workload::plan::Plan, m: &Measured) -> Option<f64> {
+    let (ios, bytes) = (m.evidence.device_read_ios?, m.evidence.device_read_bytes?);
+    let read = read_bytes(plan, m);
+    if !plan.backend.is_direct() || plan.bs_bytes <= 4096 || m.read_ops == 0 || bytes as f64 > 1.2 * read as f64 {
+        return None;
+    }
+    let per_read = ios as f64 / m.read_ops as f64;
+    (per_read >= MAX_REQUESTS_PER_DIRECT_READ).then_some(per_read)
 }

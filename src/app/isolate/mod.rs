@@ -93,6 +93,9 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
     if limits.memory_limit_bytes.is_some() {
         data.set_cache_state(CacheState::Cold)?;
     }
+    // Outside the cgroup and before the child exists, so it neither raises the child's VmPeak
+    // nor is charged to its limit (see engine::prepared::recycle_before_cold_start).
+    let recycled = engine::prepared::recycle_before_cold_start(plan);
     let cgroup = limits.memory_limit_bytes.map(cgroup::Cgroup::create).transpose()?;
     let procs = cgroup.as_ref().map(|c| c.procs_file()).transpose()?;
 
@@ -145,6 +148,9 @@ fn run_in_child(plan: &Plan, notes: Vec<String>, series_interval: Duration) -> R
     let mut result = child_result(status, &out_path, plan, notes, oom);
     result.notes.push(format!("ran in a child process under {}", describe_limits(&iso)));
 
+    if let (Some(m), Some(r)) = (result.measured.as_mut(), &recycled) {
+        engine::prepared::record_recycling(r, &mut m.evidence);
+    }
     if let Some(m) = result.measured.as_mut() {
         // The child recorded what it saw in force; the parent adds what only it can see.
         let seen = match m.backend_setup.remove("isolation") {

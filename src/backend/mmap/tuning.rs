@@ -39,24 +39,19 @@ pub(crate) fn map_range(
     // the registration below makes that a failed run instead of a dead process.
     let map = map(&mut options, file, writes, tuning).map_err(|e| {
         let hint = if e.raw_os_error() == Some(libc::ENOMEM) { enomem_hint } else { "" };
-        Error::io(format!("mmap failed: {} ({}){hint}", errno_name(&e), what()), e)
+        Error::io(
+            format!(
+                "mmap failed: {} ({}){hint}",
+                crate::os::errno::name(&e).map_or_else(|| e.to_string(), String::from),
+                what()
+            ),
+            e,
+        )
     })?;
     let sigbus = sigbus::Registration::new_at(map.as_ptr(), len, offset)?;
     // Advice, prefault and collapse, after the SIGBUS registration.
     let notes = apply(&map, tuning)?;
     Ok(Mapped { sigbus, map, notes })
-}
-
-/// `ENOMEM` and friends by name: "mmap failed: ENOMEM" reads better than an errno number.
-fn errno_name(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(libc::ENOMEM) => "ENOMEM".into(),
-        Some(libc::EINVAL) => "EINVAL".into(),
-        Some(libc::EACCES) => "EACCES".into(),
-        Some(libc::ENODEV) => "ENODEV".into(),
-        Some(libc::EOVERFLOW) => "EOVERFLOW".into(),
-        _ => e.to_string(),
-    }
 }
 
 /// Maps `file` as the tuning says: shared (read-write for writes, read-only otherwise) or
